@@ -1,0 +1,54 @@
+/* "messaging.v1": exported by the messaging plugin. Loop thread. Plus the bus contract between
+ * messaging and the agent runtime. */
+#ifndef EZ_MESSAGING_H
+#define EZ_MESSAGING_H
+
+#include <elizad/types.h>
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EZ_MESSAGING_V1 "messaging.v1"
+#define EZ_DEFAULT_SERVER_ID "00000000-0000-0000-0000-000000000000"
+
+typedef struct ez_messaging_v1 {
+    uint32_t size;
+    void *self;
+
+    /* MessageChannel (COMPAT §3.3, new) or NULL. */
+    json_t *(*channel_get)(void *self, const char *channel_id);
+    /* Participant ids (new array of strings; empty for unknown channel). */
+    json_t *(*channel_participants)(void *self, const char *channel_id);
+    /* Creates a channel. spec (borrowed): {id?, name, messageServerId?, type, metadata?,
+     * participants: [ids]}. Returns the channel (new) or NULL. */
+    json_t *(*channel_create)(void *self, const json_t *spec);
+    /* Stores a message and broadcasts it (messageBroadcast to the channel room) and publishes
+     * messaging.message.created. msg (borrowed): {id?, channelId, messageServerId?, authorId,
+     * authorName?, content, rawMessage?, sourceType, sourceId?, inReplyToRootMessageId?,
+     * metadata?}. Returns the stored CentralRootMessage (new) or NULL. */
+    json_t *(*message_post)(void *self, const json_t *msg);
+    /* Newest first, at most limit, strictly older than before_ms (0 = now) (new array). */
+    json_t *(*messages_list)(void *self, const char *channel_id, int limit, int64_t before_ms);
+} ez_messaging_v1;
+
+/* Bus topics published by messaging:
+ *   messaging.message.created  {message: CentralRootMessage, bus: MessageServiceStructure (§3.5),
+ *                               channel: MessageChannel, participants: [ids]}
+ *     (for every stored message, user or agent; the runtime ignores its own agents' replies)
+ *   messaging.message.deleted  {messageId, channelId}
+ *   messaging.channel.cleared  {channelId}
+ *   messaging.channel.deleted  {channelId}
+ *   messaging.server.agent     {type:"agent_added_to_server"|"agent_removed_from_server",
+ *                               messageServerId, agentId}
+ * The runtime hands replies to message_post (sourceType "agent_response", authorId = agent id,
+ * metadata {agentName, ...}); messaging stores them, broadcasts the agent variant of
+ * messageBroadcast (with both channelId and roomId) and publishes messaging.message.created.
+ */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
