@@ -26,8 +26,25 @@ int kn_bus_publish_new(kn_kernel *k, const char *topic, json_t *msg_new);
 const char *kn_setting(kn_kernel *k, const char *key);
 long long kn_setting_int(kn_kernel *k, const char *key, long long fallback);
 
-/* The Socket.IO engine of this kernel (NULL before it is created). */
+/* The Socket.IO engine and the HTTP server of this kernel (NULL before they are created). */
 kn_sio *kn_kernel_sio(kn_kernel *k);
+typedef struct kn_http kn_http;
+kn_http *kn_kernel_http(kn_kernel *k);
+
+/* Milliseconds since the epoch when the kernel started (for uptime). */
+int64_t kn_kernel_started_ms(kn_kernel *k);
+/* An exported inter-plugin table by name ("agents.v1"), or NULL. Loop thread. */
+const void *kn_kernel_import(kn_kernel *k, const char *name);
+/* Describes every loaded plugin for GET /api/plugins and --describe (new array of
+ * {name, version, abi, description, requires, routes, socket_events, config} with secret
+ * config values redacted). */
+json_t *kn_kernel_plugins_describe(kn_kernel *k);
+/* Begins a graceful shutdown (stop accepting, drain, stop plugins, exit the loop). Loop thread. */
+void kn_kernel_shutdown(kn_kernel *k);
+/* The in-memory log ring: entries newer than since_ms, at most limit, oldest first
+ * (new array of {time, level (pino number), plugin, msg}); and clearing it. */
+json_t *kn_log_recent(kn_kernel *k, int64_t since_ms, int limit);
+void kn_log_clear(kn_kernel *k);
 
 /* Registration bookkeeping for the loader. */
 kn_kernel *kn_plugin_kernel(const ez_plugin *p);

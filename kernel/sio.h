@@ -22,6 +22,8 @@ void kn_sio_free(kn_sio *s);
 int kn_sio_handle_request(kn_sio *s, struct evhtp_request *req);
 /* The socket sub-table handed to plugins (static lifetime). */
 const ez_sock_api *kn_sio_api(void);
+/* The events a plugin registered (new array of "nsp event" strings). */
+json_t *kn_sio_events_of(kn_sio *s, const ez_plugin *p);
 /* Disconnects every client (graceful shutdown); loop thread. */
 void kn_sio_close_all(kn_sio *s);
 
