@@ -1,0 +1,35 @@
+/* Storage: the kernel half of include/elizad/store.h. store.c namespaces SQL ("@name" ->
+ * "<plugin>_name"), serialises threads, owns transactions and migrations, and dispatches to a
+ * backend (store_backend.h; SQLite today). Functions taking `ns` are the plugin-independent
+ * core used by the host API table and by the unit tests. */
+#ifndef KN_STORE_H
+#define KN_STORE_H
+
+#include "core.h"
+
+#include <elizad/store.h>
+
+/* Opens <data_dir>/elizad.db (creating data_dir with mkdir -p). k may be NULL (tests: errors go
+ * to stderr). NULL on failure, reason logged. */
+kn_store *kn_store_open(kn_kernel *k, const char *data_dir);
+void kn_store_close(kn_store *s);
+
+/* The table handed to plugins (static lifetime). Its functions find the store via the plugin. */
+const ez_store_api *kn_store_api(void);
+
+int kn_store_migrate(kn_store *s, const char *ns, int version, const char *sql);
+int64_t kn_store_exec(kn_store *s, const char *ns, const char *sql, const json_t *params);
+/* one: stop after the first row and return it (new) instead of an array; NULL for none. */
+json_t *kn_store_query(kn_store *s, const char *ns, const char *sql, const json_t *params, int one);
+int kn_store_begin(kn_store *s, const char *ns);
+int kn_store_commit(kn_store *s, const char *ns);
+int kn_store_rollback(kn_store *s, const char *ns);
+/* The plugin's recorded schema version (0 when none). */
+int kn_store_version(kn_store *s, const char *ns);
+
+/* Rewrites "@name" outside quotes and comments to "<ns>_name". Writes into buf when it fits
+ * (returns buf), else returns a new malloc'ed string the caller frees; NULL on ENOMEM.
+ * *len receives the length. */
+char *kn_store_expand(const char *ns, const char *sql, char *buf, size_t cap, size_t *len);
+
+#endif

@@ -1,0 +1,275 @@
+/* store.c + store_sqlite.c: namespacing, pragmas, migrations (atomic, versioned), typed params
+ * and rows, constraint errors, transactions, statement cache eviction, threads, persistence. */
+#include "check.h"
+#include "fake_kernel.h"
+#include "store.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* store.c finds the store through the plugin handle; a minimal one is enough here. */
+struct ez_plugin {
+    kn_kernel *k;
+    const char *name;
+};
+
+kn_kernel *kn_plugin_kernel(const ez_plugin *p) {
+    return p ? p->k : NULL;
+}
+
+const char *kn_plugin_name(const ez_plugin *p) {
+    return p ? p->name : NULL;
+}
+
+static void test_expand(void) {
+    char buf[256];
+    size_t len;
+    char *x =
+        kn_store_expand("t",
+                        "SELECT * FROM @notes n JOIN @other o ON o.id=n.id WHERE a='@no''@no' "
+                        "AND b=\"@no\" AND c=`@no` AND d=[@no] AND e=x@y -- @no\n AND @z.k "
+                        "/* @no */",
+                        buf, sizeof buf, &len);
+    CHECK(x == buf);
+    CHECK_STR(x, "SELECT * FROM t_notes n JOIN t_other o ON o.id=n.id WHERE a='@no''@no' "
+                 "AND b=\"@no\" AND c=`@no` AND d=[@no] AND e=x@y -- @no\n AND t_z.k /* @no */");
+    CHECK_INT(len, strlen(x));
+    x = kn_store_expand("plug", "@a @ b @", buf, sizeof buf, &len);
+    CHECK_STR(x, "plug_a @ b @");
+    /* too long for the buffer: a heap copy */
+    char small[8];
+    x = kn_store_expand("messaging", "SELECT 1 FROM @channels", small, sizeof small, &len);
+    CHECK(x != small);
+    CHECK_STR(x, "SELECT 1 FROM messaging_channels");
+    CHECK_INT(len, strlen("SELECT 1 FROM messaging_channels"));
+    free(x);
+}
+
+static void test_basics(kn_store *s) {
+    json_t *r = kn_store_query(s, "t", "PRAGMA journal_mode", NULL, 1);
+    CHECK_STR(json_string_value(json_object_get(r, "journal_mode")), "wal");
+    json_decref(r);
+    r = kn_store_query(s, "t", "PRAGMA foreign_keys", NULL, 1);
+    CHECK_INT(json_integer_value(json_object_get(r, "foreign_keys")), 1);
+    json_decref(r);
+    r = kn_store_query(s, "t", "PRAGMA synchronous", NULL, 1);
+    CHECK_INT(json_integer_value(json_object_get(r, "synchronous")), 1); /* NORMAL */
+    json_decref(r);
+
+    CHECK_INT(kn_store_version(s, "t"), 0);
+    CHECK_INT(kn_store_migrate(s, "t", 1,
+                               "CREATE TABLE @parent (id TEXT PRIMARY KEY);"
+                               "CREATE TABLE @items (id INTEGER PRIMARY KEY, name TEXT UNIQUE, "
+                               "n INTEGER, r REAL, b INTEGER, meta TEXT, "
+                               "parent TEXT REFERENCES @parent(id));"),
+              EZ_OK);
+    CHECK_INT(kn_store_version(s, "t"), 1);
+    /* applied once: a second run would fail on CREATE TABLE */
+    CHECK_INT(kn_store_migrate(s, "t", 1, "CREATE TABLE @parent (id TEXT)"), EZ_OK);
+    /* a failing migration leaves nothing behind and the version unchanged */
+    CHECK_INT(kn_store_migrate(s, "t", 2, "CREATE TABLE @half (a); CREATE TABLEX broken"), EZ_EIO);
+    CHECK_INT(kn_store_version(s, "t"), 1);
+    r = kn_store_query(s, "t", "SELECT name FROM sqlite_master WHERE name = 't_half'", NULL, 0);
+    CHECK_INT(json_array_size(r), 0);
+    json_decref(r);
+    CHECK_INT(kn_store_migrate(s, "t", 2, "ALTER TABLE @items ADD COLUMN extra TEXT"), EZ_OK);
+    CHECK_INT(kn_store_version(s, "t"), 2);
+    CHECK_INT(kn_store_version(s, "other"), 0); /* versions are per plugin */
+    CHECK_INT(kn_store_migrate(s, "t", 0, "SELECT 1"), EZ_EINVAL);
+
+    json_t *p = json_pack("[s,I,f,b,{s:i},n]", "first", (json_int_t)1 << 40, 2.5, 1, "k", 1);
+    CHECK_INT(kn_store_exec(s, "t",
+                            "INSERT INTO @items (name, n, r, b, meta, parent) VALUES "
+                            "(?, ?, ?, ?, ?, ?)",
+                            p),
+              1);
+    json_decref(p);
+    json_t *q = json_pack("[s]", "first");
+    r = kn_store_query(s, "t", "SELECT * FROM @items WHERE name = ?", q, 1);
+    json_decref(q);
+    CHECK(r != NULL);
+    CHECK_INT(json_integer_value(json_object_get(r, "n")), (json_int_t)1 << 40);
+    CHECK(json_real_value(json_object_get(r, "r")) == 2.5);
+    CHECK_INT(json_integer_value(json_object_get(r, "b")), 1);
+    CHECK_STR(json_string_value(json_object_get(r, "meta")), "{\"k\":1}");
+    CHECK(json_is_null(json_object_get(r, "parent")));
+    CHECK(json_is_null(json_object_get(r, "extra")));
+    json_decref(r);
+
+    json_t *dup = json_pack("[s]", "first");
+    CHECK_INT(kn_store_exec(s, "t", "INSERT INTO @items (name) VALUES (?)", dup), EZ_ECONSTRAINT);
+    json_decref(dup);
+    json_t *fk = json_pack("[s,s]", "child", "no-such-parent");
+    CHECK_INT(kn_store_exec(s, "t", "INSERT INTO @items (name, parent) VALUES (?, ?)", fk),
+              EZ_ECONSTRAINT);
+    json_decref(fk);
+    CHECK_INT(kn_store_exec(s, "t", "INSERT INTO @items (name) VALUES (?)", NULL), EZ_EINVAL);
+    json_t *obj = json_object();
+    CHECK_INT(kn_store_exec(s, "t", "INSERT INTO @items (name) VALUES (?)", obj), EZ_EINVAL);
+    json_decref(obj);
+    CHECK_INT(kn_store_exec(s, "t", "DELETE FROM @items; DELETE FROM @parent", NULL), EZ_EINVAL);
+    CHECK_INT(kn_store_exec(s, "t", "SELEC nonsense", NULL), EZ_EINVAL);
+    CHECK(kn_store_query(s, "t", "SELECT * FROM @missing", NULL, 0) == NULL);
+    CHECK_INT(kn_store_exec(s, "t", "UPDATE @items SET n = n + 1", NULL), 1);
+    CHECK_INT(kn_store_exec(s, "t", "SELECT * FROM @items", NULL), 0);
+
+    /* query: empty result is an empty array; query_one: NULL */
+    r = kn_store_query(s, "t", "SELECT * FROM @items WHERE 0", NULL, 0);
+    CHECK(json_is_array(r) && json_array_size(r) == 0);
+    json_decref(r);
+    CHECK(kn_store_query(s, "t", "SELECT * FROM @items WHERE 0", NULL, 1) == NULL);
+
+    /* TEXT that is not UTF-8 comes back repaired, not dropped */
+    CHECK_INT(
+        kn_store_exec(s, "t", "INSERT INTO @items (name) VALUES (CAST(X'61FF62' AS TEXT))", NULL),
+        1);
+    r = kn_store_query(s, "t", "SELECT name FROM @items WHERE n IS NULL", NULL, 1);
+    CHECK_STR(json_string_value(json_object_get(r, "name")), "a?b");
+    json_decref(r);
+}
+
+static void test_transactions(kn_store *s) {
+    CHECK_INT(kn_store_begin(s, "t"), EZ_OK);
+    CHECK_INT(kn_store_begin(s, "t"), EZ_ESTATE);
+    CHECK_INT(kn_store_exec(s, "t", "INSERT INTO @parent (id) VALUES ('rolled')", NULL), 1);
+    CHECK_INT(kn_store_migrate(s, "t", 9, "SELECT 1"), EZ_ESTATE);
+    CHECK_INT(kn_store_rollback(s, "t"), EZ_OK);
+    json_t *r = kn_store_query(s, "t", "SELECT COUNT(*) AS c FROM @parent", NULL, 1);
+    CHECK_INT(json_integer_value(json_object_get(r, "c")), 0);
+    json_decref(r);
+    CHECK_INT(kn_store_commit(s, "t"), EZ_ESTATE);
+    CHECK_INT(kn_store_rollback(s, "t"), EZ_ESTATE);
+    CHECK_INT(kn_store_begin(s, "t"), EZ_OK);
+    CHECK_INT(kn_store_exec(s, "t", "INSERT INTO @parent (id) VALUES ('kept')", NULL), 1);
+    CHECK_INT(kn_store_commit(s, "t"), EZ_OK);
+    r = kn_store_query(s, "t", "SELECT id FROM @parent", NULL, 0);
+    CHECK_INT(json_array_size(r), 1);
+    json_decref(r);
+}
+
+static void test_cache(kn_store *s) {
+    /* more distinct statements than the cache holds, then the first again */
+    char sql[64];
+    for (int i = 0; i < 600; i++) {
+        snprintf(sql, sizeof sql, "SELECT %d AS v", i);
+        json_t *r = kn_store_query(s, "t", sql, NULL, 1);
+        CHECK_INT(json_integer_value(json_object_get(r, "v")), i);
+        json_decref(r);
+    }
+    json_t *r = kn_store_query(s, "t", "SELECT 0 AS v", NULL, 1);
+    CHECK(r && json_integer_value(json_object_get(r, "v")) == 0);
+    json_decref(r);
+}
+
+#define NTHREADS 4
+#define PER 300
+
+typedef struct targ {
+    kn_store *s;
+    int id;
+    int errors;
+} targ;
+
+static void *writer(void *arg) {
+    targ *t = arg;
+    for (int i = 0; i < PER; i++) {
+        json_t *p = json_pack("[i,i]", t->id, i);
+        if (kn_store_exec(t->s, "t", "INSERT INTO @mt (thread, n) VALUES (?, ?)", p) != 1)
+            t->errors++;
+        json_decref(p);
+    }
+    return NULL;
+}
+
+static void *rollbacker(void *arg) {
+    targ *t = arg;
+    for (int round = 0; round < 20; round++) {
+        if (kn_store_begin(t->s, "t") != EZ_OK) {
+            t->errors++;
+            continue;
+        }
+        for (int i = 0; i < 10; i++) {
+            json_t *p = json_pack("[i,i]", 99, i);
+            kn_store_exec(t->s, "t", "INSERT INTO @mt (thread, n) VALUES (?, ?)", p);
+            json_decref(p);
+        }
+        kn_store_rollback(t->s, "t");
+    }
+    return NULL;
+}
+
+static void test_threads(kn_store *s) {
+    CHECK_INT(kn_store_migrate(s, "t", 3, "CREATE TABLE @mt (thread INTEGER, n INTEGER)"), EZ_OK);
+    pthread_t th[NTHREADS + 1];
+    targ args[NTHREADS + 1];
+    for (int i = 0; i <= NTHREADS; i++) {
+        args[i] = (targ){s, i, 0};
+        pthread_create(&th[i], NULL, i == NTHREADS ? rollbacker : writer, &args[i]);
+    }
+    for (int i = 0; i <= NTHREADS; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_INT(args[i].errors, 0);
+    }
+    json_t *r =
+        kn_store_query(s, "t", "SELECT COUNT(*) AS c, SUM(thread = 99) AS rb FROM @mt", NULL, 1);
+    CHECK_INT(json_integer_value(json_object_get(r, "c")), NTHREADS * PER);
+    CHECK_INT(json_integer_value(json_object_get(r, "rb")), 0);
+    json_decref(r);
+}
+
+static void test_api_table(kn_kernel *k) {
+    const ez_store_api *api = kn_store_api();
+    ez_plugin p = {k, "apiplug"};
+    CHECK_INT(api->size, sizeof(ez_store_api));
+    CHECK_INT(api->migrate(&p, 1, "CREATE TABLE @kv (k TEXT PRIMARY KEY, v TEXT)"), EZ_OK);
+    json_t *params = json_pack("[s,s]", "a", "1");
+    CHECK_INT(api->exec(&p, "INSERT INTO @kv VALUES (?, ?)", params), 1);
+    json_decref(params);
+    json_t *rows = api->query(&p, "SELECT * FROM apiplug_kv", NULL);
+    CHECK_INT(json_array_size(rows), 1);
+    json_decref(rows);
+    CHECK_INT(api->begin(&p), EZ_OK);
+    CHECK_INT(api->exec(&p, "DELETE FROM @kv", NULL), 1);
+    CHECK_INT(api->rollback(&p), EZ_OK);
+    json_t *one = api->query_one(&p, "SELECT v FROM @kv WHERE k = 'a'", NULL);
+    CHECK_STR(json_string_value(json_object_get(one, "v")), "1");
+    json_decref(one);
+    CHECK_INT(api->exec(NULL, "SELECT 1", NULL), EZ_EINVAL);
+}
+
+int main(void) {
+    test_expand();
+    char dir[] = "/tmp/elizad-test-store-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char data[512];
+    snprintf(data, sizeof data, "%s/nested/data", dir); /* created with mkdir -p */
+    struct kn_kernel k = {0};
+    kn_store *s = kn_store_open(&k, data);
+    CHECK(s != NULL);
+    if (!s)
+        CHECK_DONE();
+    k.store = s;
+    test_basics(s);
+    test_transactions(s);
+    test_cache(s);
+    test_threads(s);
+    test_api_table(&k);
+    kn_store_close(s);
+
+    /* reopen: rows and recorded versions survive a clean close */
+    s = kn_store_open(&k, data);
+    CHECK(s != NULL);
+    if (s) {
+        CHECK_INT(kn_store_version(s, "t"), 3);
+        json_t *r = kn_store_query(s, "t", "SELECT id FROM @parent", NULL, 1);
+        CHECK_STR(json_string_value(json_object_get(r, "id")), "kept");
+        json_decref(r);
+        kn_store_close(s);
+    }
+    CHECK(kn_store_open(&k, "/proc/no/such/dir") == NULL);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+    CHECK_DONE();
+}
