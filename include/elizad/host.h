@@ -22,6 +22,16 @@ typedef void (*ez_work_fn)(void *ud);
 /* Runs on the loop thread after the work function returned. */
 typedef void (*ez_done_fn)(void *ud);
 
+/* ABI 1.1: file-descriptor readiness watches, for plugins that drive their own non-blocking
+ * sockets on the loop (libcurl's multi interface, database clients...). A watch is
+ * level-triggered and persistent: fn(fd, events, ud) runs on the loop thread whenever the fd is
+ * ready for any of `events` (EZ_FD_READ | EZ_FD_WRITE) until the watch is cancelled.
+ * The plugin owns the fd and the watch: it must cancel every watch before its fd is closed and
+ * before its destroy returns. Cancelling is safe from inside the watch's own callback. */
+typedef struct ez_watch ez_watch;
+enum { EZ_FD_READ = 1u << 0, EZ_FD_WRITE = 1u << 1 };
+typedef void (*ez_fd_fn)(int fd, unsigned events, void *ud);
+
 /* Route options, passed to route_ex. Zeroed fields mean the defaults. */
 typedef struct ez_route_opts {
     ez_err_style err_style; /* envelope for kernel-generated errors on this route (bad uuid...) */
@@ -129,6 +139,15 @@ struct ez_host_api {
     const char *(*plugin_name)(const ez_plugin *self);
 
     /* ABI 1.1+: append below this line only, and record it in docs/abi-changelog.md */
+
+    /* ---- ABI 1.1: fd watches (check with EZ_HAS(api, fd_watch)); loop thread ---- */
+    /* events: EZ_FD_READ | EZ_FD_WRITE (0 = keep the watch but wait for nothing). Returns the
+     * watch (valid until fd_watch_cancel) or NULL on bad arguments / out of memory. */
+    ez_watch *(*fd_watch)(ez_plugin *self, int fd, unsigned events, ez_fd_fn fn, void *ud);
+    /* Changes the events a watch waits for. EZ_OK or EZ_EINVAL. */
+    int (*fd_watch_update)(ez_watch *w, unsigned events);
+    /* Stops and frees a watch (NULL is a no-op). Does not close the fd. */
+    void (*fd_watch_cancel)(ez_watch *w);
 };
 
 /* True when the host has `member` (added after 1.0) and it is set. */

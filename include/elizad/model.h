@@ -5,6 +5,8 @@
 
 #include <elizad/types.h>
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,7 +41,17 @@ typedef struct ez_model_v1 {
                                ez_model_done_fn on_done, void *ud);
     /* Aborts a call: on_done runs with error "cancelled" (loop thread). */
     void (*cancel)(void *provider, ez_model_call *call);
+
+    /* ---- appended in ABI 1.1: read only when size covers it ---- */
+    uint32_t flags; /* EZ_MODEL_* below */
 } ez_model_v1;
+
+/* The provider answers from the last user message alone (it keeps its own conversation state):
+ * callers may leave the room history out of "messages". */
+#define EZ_MODEL_LAST_MESSAGE_ONLY 1u
+
+/* True when a model table has `member` (appended after its first version). */
+#define EZ_MODEL_HAS(m, member) (offsetof(ez_model_v1, member) + sizeof((m)->member) <= (m)->size)
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,78 @@
+/* Small helpers shared by the runtime's files: ids, payload fields, socket emits. */
+#include "runtime_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void rt_unique_uuid(rt_state *st, const char *agent_id, const char *base, char out[RT_ID]) {
+    if (strcmp(base, agent_id) == 0) {
+        memcpy(out, agent_id, RT_ID);
+        out[RT_ID - 1] = 0;
+        return;
+    }
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s:%s", base, agent_id);
+    st->api->uuid_from_string(buf, out);
+}
+
+const char *rt_str(const json_t *o, const char *key) {
+    return json_string_value(json_object_get(o, key));
+}
+
+static const json_t *msg_meta(const json_t *ev) {
+    return json_object_get(json_object_get(ev, "message"), "metadata");
+}
+
+const char *rt_channel_type(const json_t *ev) {
+    const char *t = rt_str(json_object_get(ev, "channel"), "type");
+    if (!t)
+        t = rt_str(msg_meta(ev), "channelType");
+    if (!t)
+        t = rt_str(msg_meta(ev), "channel_type");
+    return t && *t ? t : "GROUP";
+}
+
+int rt_is_dm(const json_t *ev) {
+    const char *t = rt_channel_type(ev);
+    return strcmp(t, "DM") == 0 || strcmp(t, "VOICE_DM") == 0 ||
+           json_is_true(json_object_get(msg_meta(ev), "isDm"));
+}
+
+const char *rt_server_id(const json_t *ev) {
+    const char *s = rt_str(json_object_get(ev, "bus"), "message_server_id");
+    if (!s)
+        s = rt_str(json_object_get(ev, "channel"), "messageServerId");
+    if (!s)
+        s = rt_str(json_object_get(ev, "message"), "messageServerId");
+    return s && *s ? s : EZ_DEFAULT_SERVER_ID;
+}
+
+const char *rt_sender_name(const json_t *ev) {
+    const char *n = rt_str(json_object_get(ev, "bus"), "author_display_name");
+    if (!n)
+        n = rt_str(msg_meta(ev), "user_display_name");
+    if (!n)
+        n = rt_str(json_object_get(json_object_get(ev, "message"), "rawMessage"), "senderName");
+    return n && *n ? n : "User";
+}
+
+void rt_emit(rt_state *st, const char *channel_id, const char *event, json_t *obj_new) {
+    if (!obj_new)
+        return;
+    if (!st->api->sock || !st->api->sock->emit_new) { /* a kernel without Socket.IO */
+        json_decref(obj_new);
+        return;
+    }
+    st->api->sock->emit_new(st->self, "/", channel_id, NULL, event, obj_new);
+}
+
+int rt_tx_begin(rt_state *st) {
+    return st->api->store && st->api->store->begin && st->api->store->begin(st->self) == EZ_OK;
+}
+
+void rt_tx_end(rt_state *st, int owned) {
+    /* The callees report their own failures; what they wrote is kept (they do not roll back a
+     * transaction they joined), so commit. */
+    if (owned && st->api->store->commit(st->self) != EZ_OK)
+        EZ_LOG(st->api, st->self, EZ_WARN, "commit failed");
+}
