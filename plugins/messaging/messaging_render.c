@@ -191,6 +191,11 @@ json_t *msg_render_broadcast(msg_state *st, msg_bcast_kind kind, const json_t *r
     copy_opt(o, "senderId", root, "authorId");
     json_object_set_new(o, "senderName", json_string(sender_name));
     copy_opt(o, "text", root, "content");
+    /* the seed's documented client reads `${data.sender}: ${data.content.text}` */
+    json_object_set_new(o, "sender", json_string(sender_name));
+    json_t *seed_content = json_object();
+    copy_opt(seed_content, "text", root, "content");
+    json_object_set_new(o, "content", seed_content);
     json_object_set_new(o, "channelId", json_string(channel));
     json_object_set_new(o, "roomId", json_string(channel));
     if (kind == MSG_BCAST_AGENT)

@@ -27,8 +27,11 @@ void rt_emit_control(rt_gen *g, const char *action) {
 static void emit_complete(rt_gen *g) {
     const char *ch = g->conv->channel_id;
     rt_emit(g->st, ch, "messageComplete",
-            json_pack("{s:s, s:s, s:s, s:s, s:s}", "channelId", ch, "roomId", ch, "messageId",
-                      g->reply_id, "agentId", g->conv->agent_id, "text", g->final_text));
+            /* the seed's client reads data.content.text and data.sender */
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}}", "channelId", ch, "roomId", ch,
+                      "messageId", g->reply_id, "agentId", g->conv->agent_id, "text",
+                      g->final_text, "sender", agent_name(g->agent), "content", "text",
+                      g->final_text));
 }
 
 /* ---- lifetime ---- */
