@@ -2,6 +2,8 @@
  * logs, runs and panels; the logic lives in agents_<topic>.c (see README.md). */
 #include "agents_int.h"
 
+#include <dlfcn.h>
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +91,10 @@ static void ag_destroy(void *state) {
     if (!st)
         return;
     ag_cache_free(st);
+    free(st->secret_salt);
+    if (st->curl.lib && !getenv("ELIZAD_NO_DLCLOSE"))
+        dlclose(st->curl.lib);
+    pthread_mutex_destroy(&st->curl_mu);
     json_decref(st->panels);
     free(st->characters_dir);
     free(st);
@@ -100,6 +106,7 @@ static int ag_init(ez_plugin *self, const ez_host_api *api, const json_t *cfg, v
         return EZ_ENOMEM;
     st->self = self;
     st->api = api;
+    pthread_mutex_init(&st->curl_mu, NULL);
     st->db = api->store;
     st->panels = json_array();
     st->r_running = (ag_route){st, 1};
@@ -110,9 +117,9 @@ static int ag_init(ez_plugin *self, const ez_host_api *api, const json_t *cfg, v
     const char *salt = getenv("SECRET_SALT");
     if (!salt || !*salt)
         salt = json_string_value(json_object_get(cfg, "secret_salt"));
-    ag_secrets_init_key(st, salt && *salt ? salt : "secretsalt");
-
-    int rc = ag_setup_characters_dir(st, cfg);
+    int rc = ag_secrets_init_key(st, salt && *salt ? salt : "secretsalt") ? EZ_ENOMEM : EZ_OK;
+    if (rc == EZ_OK)
+        rc = ag_setup_characters_dir(st, cfg);
     for (int v = 0; rc == EZ_OK && ag_schema[v]; v++)
         if ((rc = st->db->migrate(self, v + 1, ag_schema[v])) != EZ_OK)
             api->log(self, EZ_ERR, "schema migration %d failed (%d)", v + 1, rc);

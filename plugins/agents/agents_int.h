@@ -4,9 +4,11 @@
 #ifndef AG_INT_H
 #define AG_INT_H
 
+#include <curl/curl.h>
 #include <elizad/agents.h>
 #include <elizad/plugin.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,7 +49,21 @@ typedef struct ag_route {
     int need_running;
 } ag_route;
 
+/* libcurl, loaded with dlopen on the first characterPath URL fetch: linking it would map
+ * libcurl and its dependency tree (gnutls, krb5, ldap...: about 3 MB resident) into every
+ * server, although URL fetching is off by default. */
+typedef struct ag_curl {
+    void *lib;
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    void (*easy_cleanup)(CURL *);
+} ag_curl;
+
 struct ag_state {
+    pthread_mutex_t curl_mu; /* guards curl: fetches run on worker threads */
+    ag_curl curl;
     ez_plugin *self;
     const ez_host_api *api;
     const ez_store_api *db;
@@ -56,7 +72,9 @@ struct ag_state {
     char *characters_dir; /* owned, realpath'd when it exists */
     int allow_urls;
     int test_routes;
-    unsigned char key[32]; /* SHA-256 of the secret salt */
+    unsigned char key[32]; /* SHA-256 of the secret salt, once key_ready */
+    int key_ready;
+    char *secret_salt;
 
     /* agents cache */
     ag_agent **agents; /* owned array of owned records */
@@ -106,7 +124,7 @@ int64_t ag_col_i64(const json_t *row, const char *col);
 json_t *ag_str_or_null(const char *s);
 
 /* ---- agents_secrets.c ---- */
-void ag_secrets_init_key(ag_state *st, const char *salt);
+int ag_secrets_init_key(ag_state *st, const char *salt);
 /* Encrypts every plaintext string value of obj in place (numbers/booleans/encrypted kept). */
 void ag_secrets_encrypt_obj(ag_state *st, json_t *obj);
 /* Decrypts every encrypted string value of obj in place. */

@@ -5,7 +5,7 @@
  * File and network I/O run on a worker thread; the answer is built back on the loop. */
 #include "agents_int.h"
 
-#include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -109,23 +109,41 @@ static size_t ag_curl_write(char *ptr, size_t size, size_t nmemb, void *ud) {
     return n;
 }
 
+/* Resolves libcurl once (worker thread); returns the table or NULL when it cannot be loaded. */
+static const ag_curl *ag_curl_get(ag_state *st) {
+    pthread_mutex_lock(&st->curl_mu);
+    ag_curl *cu = &st->curl;
+    if (!cu->lib && (cu->lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)) != NULL) {
+        *(void **)&cu->easy_init = dlsym(cu->lib, "curl_easy_init");
+        *(void **)&cu->easy_setopt = dlsym(cu->lib, "curl_easy_setopt");
+        *(void **)&cu->easy_perform = dlsym(cu->lib, "curl_easy_perform");
+        *(void **)&cu->easy_getinfo = dlsym(cu->lib, "curl_easy_getinfo");
+        *(void **)&cu->easy_cleanup = dlsym(cu->lib, "curl_easy_cleanup");
+    }
+    int ok = cu->lib && cu->easy_init && cu->easy_setopt && cu->easy_perform && cu->easy_getinfo &&
+             cu->easy_cleanup;
+    pthread_mutex_unlock(&st->curl_mu);
+    return ok ? cu : NULL;
+}
+
 static void ag_work_url(ag_load_job *j) {
-    CURL *c = curl_easy_init();
+    const ag_curl *cu = ag_curl_get(j->st);
+    CURL *c = cu ? cu->easy_init() : NULL;
     long code = 0;
     CURLcode rc = CURLE_FAILED_INIT;
     if (c) {
-        curl_easy_setopt(c, CURLOPT_URL, j->target);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ag_curl_write);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
-        rc = curl_easy_perform(c);
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-        curl_easy_cleanup(c);
+        cu->easy_setopt(c, CURLOPT_URL, j->target);
+        cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        cu->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        cu->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        cu->easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+        cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+        cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, ag_curl_write);
+        cu->easy_setopt(c, CURLOPT_WRITEDATA, j);
+        rc = cu->easy_perform(c);
+        cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        cu->easy_cleanup(c);
     }
     if (rc != CURLE_OK || code < 200 || code > 299) {
         free(j->data);

@@ -10,8 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ag_secrets_init_key(ag_state *st, const char *salt) {
-    SHA256((const unsigned char *)salt, strlen(salt), st->key);
+/* The key is derived on first use: the first OpenSSL call loads its providers (about 2 MB
+ * resident), which a server whose agents hold no secrets never needs. */
+int ag_secrets_init_key(ag_state *st, const char *salt) {
+    st->secret_salt = strdup(salt);
+    return st->secret_salt ? 0 : -1;
+}
+
+static const unsigned char *ag_key(ag_state *st) {
+    if (!st->key_ready) {
+        SHA256((const unsigned char *)st->secret_salt, strlen(st->secret_salt), st->key);
+        st->key_ready = 1;
+    }
+    return st->key;
 }
 
 static int ag_hexval(int c) {
@@ -44,7 +55,7 @@ static void ag_tohex(const unsigned char *in, size_t n, char *out) {
 }
 
 /* Returns new "<iv>:<ct>" or NULL. */
-static char *ag_encrypt(const ag_state *st, const char *plain) {
+static char *ag_encrypt(ag_state *st, const char *plain) {
     size_t n = strlen(plain);
     unsigned char iv[16];
     if (RAND_bytes(iv, sizeof iv) != 1)
@@ -53,7 +64,7 @@ static char *ag_encrypt(const ag_state *st, const char *plain) {
     char *out = malloc(33 + 2 * (n + 32) + 1);
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int l1 = 0, l2 = 0, ok = ct && out && c;
-    ok = ok && EVP_EncryptInit_ex(c, EVP_aes_256_cbc(), NULL, st->key, iv) == 1;
+    ok = ok && EVP_EncryptInit_ex(c, EVP_aes_256_cbc(), NULL, ag_key(st), iv) == 1;
     ok = ok && EVP_EncryptUpdate(c, ct, &l1, (const unsigned char *)plain, (int)n) == 1;
     ok = ok && EVP_EncryptFinal_ex(c, ct + l1, &l2) == 1;
     if (ok) {
@@ -71,7 +82,7 @@ static char *ag_encrypt(const ag_state *st, const char *plain) {
 }
 
 /* Returns the new plaintext or NULL when s does not decrypt with our key. */
-static char *ag_decrypt(const ag_state *st, const char *s) {
+static char *ag_decrypt(ag_state *st, const char *s) {
     if (!ag_secret_is_encrypted(s))
         return NULL;
     const char *hex = s + 33;
@@ -102,7 +113,7 @@ static char *ag_decrypt(const ag_state *st, const char *s) {
     }
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int l1 = 0, l2 = 0, ok = c != NULL;
-    ok = ok && EVP_DecryptInit_ex(c, EVP_aes_256_cbc(), NULL, st->key, iv) == 1;
+    ok = ok && EVP_DecryptInit_ex(c, EVP_aes_256_cbc(), NULL, ag_key(st), iv) == 1;
     ok = ok && EVP_DecryptUpdate(c, (unsigned char *)out, &l1, ct, (int)n) == 1;
     ok = ok && EVP_DecryptFinal_ex(c, (unsigned char *)out + l1, &l2) == 1;
     EVP_CIPHER_CTX_free(c);

@@ -29,9 +29,8 @@ static void emit_complete(rt_gen *g) {
     rt_emit(g->st, ch, "messageComplete",
             /* the seed's client reads data.content.text and data.sender */
             json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}}", "channelId", ch, "roomId", ch,
-                      "messageId", g->reply_id, "agentId", g->conv->agent_id, "text",
-                      g->final_text, "sender", agent_name(g->agent), "content", "text",
-                      g->final_text));
+                      "messageId", g->reply_id, "agentId", g->conv->agent_id, "text", g->final_text,
+                      "sender", agent_name(g->agent), "content", "text", g->final_text));
 }
 
 /* ---- lifetime ---- */
