@@ -95,6 +95,7 @@ static void check_secrets(ez_tk *tk) {
     EZ_TK_CHECK(tk, !ag_secret_is_encrypted("a:b"));
     json_decref(o);
     json_decref(c);
+    free(st.secret_salt);
 }
 
 static const ez_agents_v1 *table(ez_tk *tk) {
