@@ -261,8 +261,8 @@ int kn_plugin_open(const char *path, const char *expect, void **dl, const ez_plu
 
 int kn_plugin_find(const char *plugin_dir, const char *name, char *out, size_t outlen, char *err,
                    size_t errlen) {
-    char exe[PATH_MAX], exedir[PATH_MAX];
-    const char *dirs[3];
+    char exe[PATH_MAX], exedir[PATH_MAX], prefixdir[PATH_MAX];
+    const char *dirs[4];
     size_t n = 0;
     if (plugin_dir && *plugin_dir)
         dirs[n++] = plugin_dir;
@@ -272,11 +272,14 @@ int kn_plugin_find(const char *plugin_dir, const char *name, char *out, size_t o
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            if (strlen(exe) + sizeof "/plugins" <= sizeof exedir) {
-                memcpy(exedir, exe, strlen(exe));
-                memcpy(exedir + strlen(exe), "/plugins", sizeof "/plugins");
+            /* the build tree keeps plugins beside the binary */
+            if (snprintf(exedir, sizeof exedir, "%s/plugins", exe) < (int)sizeof exedir)
                 dirs[n++] = exedir;
-            }
+            /* an install moved to another prefix: <prefix>/bin/elizad finds
+             * <prefix>/<libdir>/elizad/plugins */
+            if (snprintf(prefixdir, sizeof prefixdir, "%s/../%s", exe, EZ_PLUGIN_REL_DIR) <
+                (int)sizeof prefixdir)
+                dirs[n++] = prefixdir;
         }
     }
     dirs[n++] = EZ_PLUGIN_INSTALL_DIR;
