@@ -6,6 +6,7 @@
 #define KN_STORE_H
 
 #include "core.h"
+#include "store_expand.h"
 
 #include <elizad/store.h>
 
@@ -26,10 +27,5 @@ int kn_store_commit(kn_store *s, const char *ns);
 int kn_store_rollback(kn_store *s, const char *ns);
 /* The plugin's recorded schema version (0 when none). */
 int kn_store_version(kn_store *s, const char *ns);
-
-/* Rewrites "@name" outside quotes and comments to "<ns>_name". Writes into buf when it fits
- * (returns buf), else returns a new malloc'ed string the caller frees; NULL on ENOMEM.
- * *len receives the length. */
-char *kn_store_expand(const char *ns, const char *sql, char *buf, size_t cap, size_t *len);
 
 #endif

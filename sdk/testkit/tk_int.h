@@ -7,8 +7,6 @@
 #include <pthread.h>
 #include <stdio.h>
 
-struct sqlite3;
-
 typedef enum tk_phase {
     TK_LOADED,  /* gate passed, init not called yet */
     TK_READY,   /* init succeeded */
@@ -171,7 +169,7 @@ struct ez_tk {
     json_t *settings;
     json_t *kept; /* query results handed out by ez_tk_query */
 
-    struct sqlite3 *db;
+    void *db; /* kernel SQLite backend handle (store_backend.h) */
     int in_txn;
 
     char *tmpdir;
