@@ -113,20 +113,6 @@ static int parse_size(const char *s, long long *out) {
     return 0;
 }
 
-static int parse_int(const char *s, long long *out) {
-    errno = 0;
-    char *end;
-    while (isspace((unsigned char)*s))
-        s++;
-    if (!*s)
-        return -1;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Validates a textual value for d and stores its canonical form. reason filled on error. */
 static int accept_text(kn_config *c, const setting_def *d, const char *v, char *reason,
                        size_t rlen) {
@@ -149,7 +135,7 @@ static int accept_text(kn_config *c, const setting_def *d, const char *v, char *
         }
         return set_value(c, d, v);
     case T_INT:
-        if (parse_int(v, &n)) {
+        if (kn_parse_ll(v, &n)) {
             snprintf(reason, rlen, "expected an integer (got \"%.64s\")", v);
             return EZ_EINVAL;
         }
@@ -470,7 +456,7 @@ const char *kn_config_get(const kn_config *c, const char *key) {
 long long kn_config_get_int(const kn_config *c, const char *key, long long fallback) {
     const char *v = kn_config_get(c, key);
     long long n;
-    return v && parse_int(v, &n) == 0 ? n : fallback;
+    return v && kn_parse_ll(v, &n) == 0 ? n : fallback;
 }
 
 size_t kn_config_plugin_count(const kn_config *c) {
@@ -514,55 +500,6 @@ const char *kn_config_type_name(ez_cfg_type t) {
         return "string list";
     default:
         return "?";
-    }
-}
-
-static json_t *split_list(const char *s) {
-    json_t *a = json_array();
-    while (a && *s) {
-        while (*s == ' ' || *s == '\t')
-            s++;
-        const char *e = strchr(s, ',');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        size_t m = n;
-        while (m && (s[m - 1] == ' ' || s[m - 1] == '\t'))
-            m--;
-        if (m)
-            json_array_append_new(a, json_stringn(s, m));
-        s += n;
-        if (*s == ',')
-            s++;
-    }
-    return a;
-}
-
-json_t *kn_config_parse_default(const ez_config_field *f) {
-    const char *v = f->default_value;
-    if (!v)
-        return NULL;
-    switch (f->type) {
-    case EZ_CFG_BOOL:
-        if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes"))
-            return json_true();
-        if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no"))
-            return json_false();
-        return NULL;
-    case EZ_CFG_INT: {
-        long long n;
-        return parse_int(v, &n) ? NULL : json_integer(n);
-    }
-    case EZ_CFG_DOUBLE: {
-        errno = 0;
-        char *end;
-        double d = strtod(v, &end);
-        return errno || end == v || *end ? NULL : json_real(d);
-    }
-    case EZ_CFG_STRING:
-        return json_string(v);
-    case EZ_CFG_STRING_LIST:
-        return split_list(v);
-    default:
-        return NULL;
     }
 }
 

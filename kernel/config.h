@@ -4,6 +4,7 @@
 #ifndef KN_CONFIG_H
 #define KN_CONFIG_H
 
+#include "config_schema.h"
 #include "core.h"
 
 #include <stddef.h>
@@ -41,8 +42,6 @@ int kn_config_plugin_enabled(const kn_config *c, const char *name);
 int kn_config_plugin_section(const kn_config *c, const char *plugin, const ez_config_field *schema,
                              json_t **out, char err[KN_ERR_MAX]);
 
-/* A schema default, parsed for its type (new value; NULL when it does not parse). */
-json_t *kn_config_parse_default(const ez_config_field *f);
 /* "bool", "int", "double", "string", "string list". */
 const char *kn_config_type_name(ez_cfg_type t);
 

@@ -2,6 +2,8 @@
  * registration records and the logging members. */
 #include "tk_int.h"
 
+#include "config_schema.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
@@ -454,67 +456,6 @@ static ez_plugin *find_plugin(const ez_tk *tk, const char *name) {
     return NULL;
 }
 
-static int parse_ll(const char *s, long long *out) {
-    errno = 0;
-    char *end;
-    while (isspace((unsigned char)*s))
-        s++;
-    if (!*s)
-        return -1;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static json_t *split_list(const char *s) {
-    json_t *a = json_array();
-    while (a && *s) {
-        while (*s == ' ' || *s == '\t')
-            s++;
-        const char *e = strchr(s, ',');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        size_t m = n;
-        while (m && (s[m - 1] == ' ' || s[m - 1] == '\t'))
-            m--;
-        if (m)
-            json_array_append_new(a, json_stringn(s, m));
-        s += n;
-        if (*s == ',')
-            s++;
-    }
-    return a;
-}
-
-static json_t *parse_default(const ez_config_field *f) {
-    const char *v = f->default_value;
-    switch (f->type) {
-    case EZ_CFG_BOOL:
-        if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes"))
-            return json_true();
-        if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no"))
-            return json_false();
-        return NULL;
-    case EZ_CFG_INT: {
-        long long n;
-        return parse_ll(v, &n) ? NULL : json_integer(n);
-    }
-    case EZ_CFG_DOUBLE: {
-        errno = 0;
-        char *end;
-        double d = strtod(v, &end);
-        return errno || end == v || *end ? NULL : json_real(d);
-    }
-    case EZ_CFG_STRING:
-        return json_string(v);
-    case EZ_CFG_STRING_LIST:
-        return split_list(v);
-    default:
-        return NULL;
-    }
-}
-
 static const ez_config_field *find_field(const ez_config_field *schema, const char *key) {
     for (int i = 0; schema && i < TK_SCHEMA_MAX && schema[i].type != EZ_CFG_END; i++)
         if (schema[i].key && strcmp(schema[i].key, key) == 0)
@@ -598,7 +539,7 @@ static int build_config(ez_tk *tk, const ez_plugin_desc *d, const char *text, js
             continue;
         json_t *have = json_object_get(obj, f->key);
         if (!have && f->default_value) {
-            json_t *def = parse_default(f);
+            json_t *def = kn_config_parse_default(f);
             if (!def) {
                 rc = set_err(tk, EZ_EINVAL, "%s.%s: the plugin's default \"%.64s\" is invalid",
                              d->name, f->key, f->default_value);
