@@ -6,6 +6,7 @@
 
 #include "bus.h"
 #include "config.h"
+#include "evloop.h"
 #include "http.h"
 #include "loader.h"
 #include "log.h"
@@ -322,8 +323,7 @@ void kn_kernel_free(kn_kernel *k) {
         event_free(k->sigint);
     if (k->shutdown_tick)
         event_free(k->shutdown_tick);
-    if (k->base)
-        event_base_free(k->base);
+    kn_event_base_release(k->base);
     kn_logger_free(k->log);
     kn_config_free(k->cfg);
     free(k);
