@@ -6,6 +6,7 @@
  * to Socket.IO or to the dispatcher. */
 #include "http_int.h"
 #include "sio.h"
+#include "store.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -102,6 +103,11 @@ void kn_conn_write_direct_end(kn_conn *c) {
     struct bufferevent *bev = c->ev->bev;
     struct evbuffer *out = bufferevent_get_output(bev);
     evutil_socket_t fd = bufferevent_getfd(bev);
+    if (kn_store_turn_open(kn_kernel_store(c->h->k))) {
+        /* what this answer reports is not committed yet: the loop writes it after the commit */
+        bufferevent_enable(bev, EV_WRITE);
+        return;
+    }
     if (fd >= 0 && evbuffer_get_length(out)) {
         /* a socket bufferevent keeps its output's start frozen outside its own write callback;
          * thaw it for the write exactly like that callback does */

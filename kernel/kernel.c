@@ -150,6 +150,7 @@ static void on_shutdown_tick(evutil_socket_t fd, short what, void *arg) {
     if (k->sio)
         kn_sio_close_all(k->sio);
     kn_loader_stop_all(k->loader);
+    kn_store_flush(k->store); /* a worker may be waiting for this turn's commit */
     kn_workers_drain(k->workers);
     kn_bus_drain(k->bus);
     event_base_loopexit(k->base, NULL);
@@ -201,7 +202,9 @@ kn_kernel *kn_kernel_new(kn_config *cfg) {
     k->started_ms = kn_now_ms();
     k->log = kn_logger_new(lvl);
     k->base = event_base_new();
-    if (!k->log || !k->base)
+    /* priority 0 is the store's end-of-turn commit, which must run before write callbacks;
+     * everything else gets the default, 1. Set before any event exists. */
+    if (!k->log || !k->base || event_base_priority_init(k->base, 2) != 0)
         goto fail;
     k->bus = kn_bus_new(k->base);
     k->timers = kn_timers_new(k->base);
@@ -247,6 +250,8 @@ int kn_kernel_run(kn_kernel *k) {
     k->store = kn_store_open(k, kn_setting(k, "server.data_dir"));
     if (!k->store)
         return 1;
+    if (kn_store_group_commit(k->store, k->base) != EZ_OK)
+        kn_log(k, "kernel", EZ_WARN, "store: no group commit (out of memory?); writes autocommit");
     k->sio = kn_sio_new(k);
     k->http = k->sio ? kn_http_new(k) : NULL;
     if (!k->sio || !k->http) {
@@ -287,6 +292,7 @@ int kn_kernel_run(kn_kernel *k) {
 abort:
     /* startup failed after some plugins ran: wind down what exists, then report */
     kn_loader_stop_all(k->loader);
+    kn_store_flush(k->store); /* a worker may be waiting for this turn's commit */
     kn_workers_drain(k->workers);
     kn_bus_drain(k->bus);
     return rc;
@@ -297,6 +303,7 @@ void kn_kernel_free(kn_kernel *k) {
         return;
     if (k->loader) {
         kn_loader_stop_all(k->loader);
+        kn_store_flush(k->store); /* a worker may be waiting for this turn's commit */
         if (k->workers)
             kn_workers_drain(k->workers);
         if (k->bus)

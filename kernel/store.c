@@ -1,5 +1,13 @@
-/* Storage front: namespacing, thread serialisation, transactions, migrations, error logging.
- * The backend never sees a plugin; plugins never see the backend. */
+/* Storage front: namespacing, thread serialisation, transactions, group commit, migrations,
+ * error logging. The backend never sees a plugin; plugins never see the backend.
+ *
+ * Group commit: on the loop thread, the first write of a loop turn opens a transaction that a
+ * priority-0 timer commits at the end of the turn, so every write of that turn shares one
+ * commit (a commit's WAL frames were most of the cost of a write). The timer runs before the
+ * loop's write callbacks (priority 1), and the HTTP layer holds its direct writes while a turn
+ * is open (kn_store_turn_open), so no answer leaves the process before what it reports is
+ * committed. A plugin's own begin/commit/rollback on the loop thread become a savepoint inside
+ * the turn. Other threads keep plain transactions and wait for the turn to end. */
 #include "store.h"
 
 #include "store_backend.h"
@@ -7,10 +15,12 @@
 #include "util_time.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SQL_STACK 2048
 
@@ -22,7 +32,18 @@ struct kn_store {
     pthread_cond_t cv; /* signalled when a transaction ends */
     int in_txn;
     pthread_t txn_thread;
+    /* group commit (loop thread only; off until kn_store_group_commit) */
+    struct event *turn_ev;
+    pthread_t loop_thread;
+    int turn_open; /* in_txn is the loop's turn transaction */
+    int turn_due;  /* the turn ended while a plugin's savepoint was open */
+    int savepoint; /* a plugin's begin inside the turn */
+    uint64_t turns, turn_writes, turn_failures;
 };
+
+static int on_loop(const kn_store *s) {
+    return s->turn_ev && pthread_equal(s->loop_thread, pthread_self());
+}
 
 /* ---- locking: one connection; a transaction owns it until commit/rollback ---- */
 
@@ -42,6 +63,93 @@ static void report(kn_store *s, const char *ns, int rc, const char *sql) {
     kn_log(s->k, ns, lvl, "store: %s (SQL: %.200s)", s->be->errmsg(s->db), sql);
 }
 
+/* ---- group commit ---- */
+
+/* Opens the turn's transaction if none is open. Caller holds the lock, on the loop thread. */
+static int turn_join(kn_store *s, const char *ns) {
+    if (s->in_txn)
+        return EZ_OK; /* the turn, or (same thread) nothing else can own it */
+    int rc = s->be->script(s->db, "BEGIN IMMEDIATE");
+    if (rc != EZ_OK) {
+        report(s, ns, rc, "BEGIN IMMEDIATE");
+        return rc;
+    }
+    s->in_txn = 1;
+    s->turn_open = 1;
+    s->txn_thread = pthread_self();
+    static const struct timeval now = {0, 0};
+    evtimer_add(s->turn_ev, &now);
+    return EZ_OK;
+}
+
+/* Commits the turn. Caller holds the lock. */
+static void turn_commit(kn_store *s) {
+    if (!s->turn_open)
+        return;
+    if (s->savepoint) { /* a plugin's transaction spans turns: commit when it ends */
+        s->turn_due = 1;
+        return;
+    }
+    int rc = s->be->script(s->db, "COMMIT");
+    s->turns++;
+    if (rc != EZ_OK) {
+        /* disk full or an I/O error: what this turn wrote is gone although it was answered */
+        s->turn_failures++;
+        kn_log(s->k, "kernel", EZ_ERR,
+               "store: group commit failed, this turn's writes are lost: %s", s->be->errmsg(s->db));
+        s->be->script(s->db, "ROLLBACK");
+    }
+    s->turn_open = 0;
+    s->turn_due = 0;
+    s->in_txn = 0;
+    pthread_cond_broadcast(&s->cv);
+}
+
+static void on_turn_end(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    kn_store *s = arg;
+    lock(s);
+    turn_commit(s);
+    unlock(s);
+}
+
+int kn_store_group_commit(kn_store *s, struct event_base *base) {
+    if (!s || !base || s->turn_ev)
+        return EZ_EINVAL;
+    s->turn_ev = evtimer_new(base, on_turn_end, s);
+    /* before every write callback of the next turn: see the comment at the top */
+    if (!s->turn_ev || event_priority_set(s->turn_ev, 0) != 0) {
+        if (s->turn_ev)
+            event_free(s->turn_ev);
+        s->turn_ev = NULL;
+        return EZ_EIO;
+    }
+    s->loop_thread = pthread_self();
+    return EZ_OK;
+}
+
+int kn_store_turn_open(const kn_store *s) {
+    return s && s->turn_open;
+}
+
+void kn_store_flush(kn_store *s) {
+    if (!s || !on_loop(s))
+        return;
+    lock(s);
+    if (s->turn_open && !s->savepoint)
+        turn_commit(s);
+    unlock(s);
+}
+
+/* Whether sql may write: anything but a plain SELECT / WITH ... SELECT / EXPLAIN / PRAGMA read
+ * counts as a write (a false "write" only costs joining the turn). */
+static int may_write(const char *sql) {
+    while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(')
+        sql++;
+    return strncasecmp(sql, "SELECT", 6) != 0 && strncasecmp(sql, "VALUES", 6) != 0;
+}
+
 static int run(kn_store *s, const char *ns, const char *sql, const json_t *params, int max_rows,
                json_t **rows, int64_t *changes) {
     if (!s || !ns || !sql)
@@ -52,7 +160,13 @@ static int run(kn_store *s, const char *ns, const char *sql, const json_t *param
     if (!x)
         return EZ_ENOMEM;
     lock(s);
-    int rc = s->be->run(s->db, x, len, params, max_rows, rows, changes);
+    int rc = EZ_OK;
+    if (on_loop(s) && may_write(x)) {
+        rc = turn_join(s, ns);
+        s->turn_writes++;
+    }
+    if (rc == EZ_OK)
+        rc = s->be->run(s->db, x, len, params, max_rows, rows, changes);
     if (rc != EZ_OK)
         report(s, ns, rc, x);
     unlock(s);
@@ -79,10 +193,45 @@ json_t *kn_store_query(kn_store *s, const char *ns, const char *sql, const json_
     return first;
 }
 
+/* A plugin's transaction inside the turn: a savepoint, released (or rolled back to) by the
+ * plugin's commit (or rollback); the turn commits it with the rest. */
+static int savepoint_begin(kn_store *s, const char *ns) {
+    if (s->savepoint)
+        return EZ_ESTATE;
+    int rc = turn_join(s, ns);
+    if (rc == EZ_OK && (rc = s->be->script(s->db, "SAVEPOINT kn_plugin_tx")) != EZ_OK)
+        report(s, ns, rc, "SAVEPOINT");
+    if (rc == EZ_OK)
+        s->savepoint = 1;
+    return rc;
+}
+
+static int savepoint_end(kn_store *s, const char *ns, int keep) {
+    if (!s->savepoint)
+        return EZ_ESTATE;
+    int rc = keep ? s->be->script(s->db, "RELEASE kn_plugin_tx") : EZ_EIO;
+    if (rc != EZ_OK) {
+        if (keep)
+            report(s, ns, rc, "RELEASE");
+        s->be->script(s->db, "ROLLBACK TO kn_plugin_tx");
+        s->be->script(s->db, "RELEASE kn_plugin_tx");
+        rc = keep ? rc : EZ_OK;
+    }
+    s->savepoint = 0;
+    if (s->turn_due)
+        turn_commit(s);
+    return rc;
+}
+
 int kn_store_begin(kn_store *s, const char *ns) {
     if (!s)
         return EZ_EINVAL;
     lock(s);
+    if (on_loop(s)) {
+        int rc = savepoint_begin(s, ns);
+        unlock(s);
+        return rc;
+    }
     if (s->in_txn) {
         unlock(s);
         return EZ_ESTATE;
@@ -103,6 +252,11 @@ static int finish(kn_store *s, const char *ns, const char *sql) {
     if (!s)
         return EZ_EINVAL;
     lock(s);
+    if (on_loop(s)) {
+        int rc = savepoint_end(s, ns, strcmp(sql, "COMMIT") == 0);
+        unlock(s);
+        return rc;
+    }
     if (!s->in_txn) {
         unlock(s);
         return EZ_ESTATE;
@@ -153,6 +307,8 @@ int kn_store_migrate(kn_store *s, const char *ns, int version, const char *sql) 
     if (!s || !ns || !sql || version <= 0)
         return EZ_EINVAL;
     lock(s);
+    if (on_loop(s) && s->turn_open && !s->savepoint)
+        turn_commit(s); /* migrations run in a transaction of their own */
     if (s->in_txn) {
         unlock(s);
         return EZ_ESTATE;
@@ -238,6 +394,17 @@ void kn_store_close(kn_store *s) {
     if (!s)
         return;
     if (s->db) {
+        if (s->turn_open) {
+            s->savepoint = 0; /* a plugin left one open: keep what it wrote, like the turn */
+            turn_commit(s);
+        }
+        if (s->turn_ev) {
+            kn_log(s->k, "kernel", EZ_DEBUG,
+                   "store: %llu group commits for %llu writes (%llu failed)",
+                   (unsigned long long)s->turns, (unsigned long long)s->turn_writes,
+                   (unsigned long long)s->turn_failures);
+            event_free(s->turn_ev);
+        }
         if (s->in_txn) {
             kn_log(s->k, "kernel", EZ_WARN, "store: a transaction was left open; rolled back");
             s->be->script(s->db, "ROLLBACK");

@@ -10,10 +10,20 @@
 
 #include <elizad/store.h>
 
+struct event_base;
+
 /* Opens <data_dir>/elizad.db (creating data_dir with mkdir -p). k may be NULL (tests: errors go
  * to stderr). NULL on failure, reason logged. */
 kn_store *kn_store_open(kn_kernel *k, const char *data_dir);
 void kn_store_close(kn_store *s);
+
+/* Turns on group commit for writes made on the calling (loop) thread: see store.c. base must
+ * have two priorities (event_base_priority_init). EZ_OK or an error (then writes autocommit). */
+int kn_store_group_commit(kn_store *s, struct event_base *base);
+/* Whether the loop's turn has uncommitted writes: answers must wait for the commit. */
+int kn_store_turn_open(const kn_store *s);
+/* Commits the loop's turn now (before the loop thread waits on another thread). */
+void kn_store_flush(kn_store *s);
 
 /* The table handed to plugins (static lifetime). Its functions find the store via the plugin. */
 const ez_store_api *kn_store_api(void);

@@ -345,8 +345,10 @@ static void *sq_open(const char *path, char *err, size_t errlen) {
     }
     sqlite3_extended_result_codes(d->db, 1);
     sqlite3_busy_timeout(d->db, 5000);
+    /* temp_store: the kernel's group commit runs plugins' transactions as savepoints, whose
+     * journals would otherwise spill to temporary files */
     if (sq_script(d, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-                     "PRAGMA synchronous=NORMAL;") != EZ_OK) {
+                     "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;") != EZ_OK) {
         snprintf(err, errlen, "%s: %s", path, d->err);
         sq_close(d);
         return NULL;

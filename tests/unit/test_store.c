@@ -4,8 +4,11 @@
 #include "fake_kernel.h"
 #include "store.h"
 
+#include <event2/event.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* store.c finds the store through the plugin handle; a minimal one is enough here. */
@@ -238,6 +241,146 @@ static void test_api_table(kn_kernel *k) {
     CHECK_INT(api->exec(NULL, "SELECT 1", NULL), EZ_EINVAL);
 }
 
+/* ---- group commit ---- */
+
+/* Rows of @gc as another connection (another process, say) sees them: committed ones only. */
+static int committed_rows(const char *path) {
+    sqlite3 *db = NULL;
+    int n = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM t_gc", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
+}
+
+static int rows_here(kn_store *s) {
+    json_t *r = kn_store_query(s, "t", "SELECT COUNT(*) AS c FROM @gc", NULL, 1);
+    int n = (int)json_integer_value(json_object_get(r, "c"));
+    json_decref(r);
+    return n;
+}
+
+static void insert(kn_store *s, int v) {
+    json_t *p = json_pack("[i]", v);
+    CHECK_INT(kn_store_exec(s, "t", "INSERT INTO @gc (v) VALUES (?)", p), 1);
+    json_decref(p);
+}
+
+typedef struct answer {
+    kn_store *s;
+    struct event *write_ev;
+    int turn_open_when_written;
+    int ran;
+} answer;
+
+/* Stands for a socket write callback: it must find the turn committed. */
+static void on_writable(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    answer *a = arg;
+    a->turn_open_when_written = kn_store_turn_open(a->s);
+    a->ran = 1;
+}
+
+/* Stands for a request handler: writes, then queues its answer on a socket. */
+static void on_request(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    answer *a = arg;
+    insert(a->s, 100);
+    event_add(a->write_ev, NULL);
+}
+
+static void *late_writer(void *arg) {
+    insert(arg, 200); /* waits for the loop's turn to end */
+    return NULL;
+}
+
+static void test_group_commit(kn_store *s, const char *path) {
+    struct event_base *base = event_base_new();
+    CHECK(base && event_base_priority_init(base, 2) == 0);
+    CHECK_INT(kn_store_group_commit(s, base), EZ_OK);
+    CHECK_INT(kn_store_migrate(s, "t", 4, "CREATE TABLE @gc (v INTEGER)"), EZ_OK);
+
+    /* writes of one turn: visible here at once, to others after the turn */
+    insert(s, 1);
+    insert(s, 2);
+    CHECK(kn_store_turn_open(s));
+    CHECK_INT(rows_here(s), 2);
+    CHECK_INT(committed_rows(path), 0);
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    CHECK(!kn_store_turn_open(s));
+    CHECK_INT(committed_rows(path), 2);
+
+    /* a plugin's transaction inside the turn: nested begin refused, rollback undoes only it */
+    insert(s, 3);
+    CHECK_INT(kn_store_begin(s, "t"), EZ_OK);
+    CHECK_INT(kn_store_begin(s, "t"), EZ_ESTATE);
+    insert(s, 4);
+    CHECK_INT(kn_store_rollback(s, "t"), EZ_OK);
+    CHECK_INT(kn_store_commit(s, "t"), EZ_ESTATE);
+    CHECK_INT(kn_store_begin(s, "t"), EZ_OK);
+    insert(s, 5);
+    CHECK_INT(kn_store_commit(s, "t"), EZ_OK);
+    CHECK_INT(rows_here(s), 4);
+    CHECK_INT(committed_rows(path), 2);
+    /* one spanning the end of the turn: the turn commits when it does */
+    CHECK_INT(kn_store_begin(s, "t"), EZ_OK);
+    insert(s, 6);
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    CHECK(kn_store_turn_open(s));
+    CHECK_INT(committed_rows(path), 2);
+    CHECK_INT(kn_store_commit(s, "t"), EZ_OK);
+    CHECK(!kn_store_turn_open(s));
+    CHECK_INT(committed_rows(path), 5);
+
+    /* the answer written by the loop after a write finds the write committed */
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    answer a = {.s = s};
+    a.write_ev = event_new(base, sv[0], EV_WRITE, on_writable, &a);
+    struct event *req = event_new(base, -1, 0, on_request, &a);
+    event_active(req, 0, 0);
+    for (int i = 0; i < 5 && !a.ran; i++)
+        event_base_loop(base, EVLOOP_ONCE);
+    CHECK(a.ran);
+    CHECK_INT(a.turn_open_when_written, 0);
+    CHECK_INT(committed_rows(path), 6);
+    event_free(req);
+    event_free(a.write_ev);
+    close(sv[0]);
+    close(sv[1]);
+
+    /* another thread's write waits for the turn, then autocommits */
+    insert(s, 7);
+    pthread_t th;
+    pthread_create(&th, NULL, late_writer, s);
+    usleep(50 * 1000);
+    CHECK_INT(committed_rows(path), 6);
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    pthread_join(th, NULL);
+    CHECK_INT(committed_rows(path), 8);
+
+    /* flush (before the loop thread waits on a worker) and migrations end the turn */
+    insert(s, 8);
+    kn_store_flush(s);
+    CHECK(!kn_store_turn_open(s));
+    insert(s, 9);
+    CHECK_INT(kn_store_migrate(s, "t", 5, "CREATE TABLE @gc2 (v INTEGER)"), EZ_OK);
+    CHECK_INT(committed_rows(path), 10);
+
+    /* a turn still open at close is committed, not lost */
+    insert(s, 10);
+    kn_store_close(s);
+    CHECK_INT(committed_rows(path), 11);
+    event_base_free(base);
+}
+
 int main(void) {
     test_expand();
     char dir[] = "/tmp/elizad-test-store-XXXXXX";
@@ -265,7 +408,9 @@ int main(void) {
         json_t *r = kn_store_query(s, "t", "SELECT id FROM @parent", NULL, 1);
         CHECK_STR(json_string_value(json_object_get(r, "id")), "kept");
         json_decref(r);
-        kn_store_close(s);
+        char path[600];
+        snprintf(path, sizeof path, "%s/elizad.db", data);
+        test_group_commit(s, path); /* closes s */
     }
     CHECK(kn_store_open(&k, "/proc/no/such/dir") == NULL);
     char cmd[600];

@@ -34,6 +34,14 @@ function cpuSeconds() {
   return (+f[11] + +f[12]) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
+// Bytes the server handed to write(2)/pwrite(2) so far (files and sockets): a steadier measure
+// of storage work than time on a shared machine.
+function ioWritten() {
+  if (!PID) return null;
+  const m = /wchar: (\d+)/.exec(readFileSync(`/proc/${PID}/io`, 'utf8'));
+  return m ? +m[1] : null;
+}
+
 async function req(method, path, body) {
   const r = await fetch(URL_ + path, {
     method,
@@ -97,11 +105,15 @@ const clients = Array.from({ length: CLIENTS }, (_, i) => runClient(i));
 await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
 measuring = true;
 const cpu0 = cpuSeconds();
+const own0 = process.cpuUsage();
+const io0 = ioWritten();
 const t0 = performance.now();
 await new Promise((r) => setTimeout(r, SECONDS * 1000));
 measuring = false;
 const secs = (performance.now() - t0) / 1000;
 const cpu = PID ? cpuSeconds() - cpu0 : null;
+const own = process.cpuUsage(own0);
+const written = io0 === null ? null : ioWritten() - io0;
 stop = true;
 await Promise.all(clients);
 lat.sort((a, b) => a - b);
@@ -111,7 +123,10 @@ const pct = (p) => (lat.length ? +lat[Math.min(lat.length - 1, Math.floor((p / 1
 console.log(JSON.stringify({ clients: CLIENTS, agents: AGENTS, seconds: +secs.toFixed(2), replies,
   replies_per_s: Math.round(replies / secs), latency_ms_p50: pct(50), latency_ms_p99: pct(99), latency_ms_max: pct(100), echo_ms_p50: epct(50), echo_ms_p99: epct(99),
   server_cpu_ms_per_reply: cpu === null ? null : +((cpu * 1000) / replies).toFixed(3),
-  server_cpu_share: cpu === null ? null : +(cpu / secs).toFixed(2) }));
+  server_cpu_share: cpu === null ? null : +(cpu / secs).toFixed(2),
+  server_kb_written_per_reply: written === null ? null : +(written / 1024 / replies).toFixed(1),
+  // this load generator's own CPU: when it nears 1.0 the client, not the server, is the limit
+  client_cpu_share: +((own.user + own.system) / 1e6 / secs).toFixed(2) }));
 if (srv) {
   await srv.stop();
   if (process.env.SHOW_LOG) console.log(srv.log());
