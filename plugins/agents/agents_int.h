@@ -99,6 +99,10 @@ void ag_buf_put_i64(ag_buf *b, int64_t v);
 void ag_buf_put_json(ag_buf *b, const json_t *v); /* compact dump of v */
 void ag_buf_free(ag_buf *b);
 /* createUniqueUuid(agentId, base). */
+/* A UUIDv7 (RFC 9562: 48-bit ms timestamp, then random): ids of rows that are only ever
+ * appended (runs, logs), so their primary-key index grows at its end instead of touching a
+ * random page per insert. validateUuid accepts any version (COMPAT §1.6). */
+void ag_time_uuid(ag_state *st, char out[37]);
 void ag_unique_uuid(ag_state *st, const char *agent_id, const char *base, char out[37]);
 /* A millisecond stamp strictly greater than the previous one (ids derived from Date.now()). */
 int64_t ag_unique_ms(ag_state *st);

@@ -10,7 +10,7 @@
 int ag_log_insert(ag_state *st, const char *agent_id, const char *room_id, const char *entity_id,
                   const char *type, const json_t *body, const char *run_id, const char *event) {
     char id[37];
-    st->api->uuid_v4(id);
+    ag_time_uuid(st, id);
     char *btext = json_dumps(body ? body : json_object(), JSON_COMPACT);
     json_t *p = json_array();
     json_array_append_new(p, json_string(id));

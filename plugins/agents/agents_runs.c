@@ -52,7 +52,7 @@ int ag_run_open(ag_state *st, const char *agent_id, const json_t *info, char run
         (eid && !st->api->uuid_valid(eid)) || (meta && !json_is_object(meta)))
         return EZ_EINVAL;
     char id[37];
-    st->api->uuid_v4(id);
+    ag_time_uuid(st, id);
     int64_t now = st->api->now_ms();
     char *mtext = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
     json_t *p = json_array();

@@ -106,6 +106,15 @@ void ag_buf_free(ag_buf *b) {
     memset(b, 0, sizeof *b);
 }
 
+void ag_time_uuid(ag_state *st, char out[37]) {
+    static const char hex[] = "0123456789abcdef";
+    st->api->uuid_v4(out); /* the random bits and the variant */
+    uint64_t ms = (uint64_t)st->api->now_ms();
+    for (int digit = 11; digit >= 0; digit--, ms >>= 4)
+        out[digit < 8 ? digit : digit + 1] = hex[ms & 15]; /* digit 8 is after the dash */
+    out[14] = '7';
+}
+
 void ag_unique_uuid(ag_state *st, const char *agent_id, const char *base, char out[37]) {
     if (strcmp(base, agent_id) == 0) {
         memcpy(out, agent_id, 37);
