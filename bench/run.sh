@@ -13,6 +13,9 @@
 #      PEER_BENCH=1 (run bench.sh)  SIO=1 (its Socket.IO probe)  TESTS=... (bench.sh's list)
 #      PEER_SCRIPTS=<repo>/../shared/peers/eliza  PEER_BENCH_DIR=$PEER_SCRIPTS/bench
 #      OUT=/tmp/elizad-bench/<UTC time>  BUILD=1 (0: reuse build-release)
+#      REPLIES=1 (4. replies_bench.mjs: agents answering over Socket.IO, elizad only - the official
+#      server has no model to answer with; its post_agent figure is the baseline)
+#      REPLY_CLIENTS=20 REPLY_SECONDS=10
 # Bounded: every wrk run lasts DUR, every wait has a deadline; servers listen on 127.0.0.1 only
 # and are stopped by their PID (elizad) or the peer's stop.sh.
 set -euo pipefail
@@ -142,6 +145,16 @@ if [ "$PEER_BENCH" = 1 ]; then
   fi
 fi
 
+# ---------------------------------------------------------------- replies
+# Last, because it fills elizad's store with thousands of runs, memories and logs.
+if [ "${REPLIES:-1}" = 1 ]; then
+  log "replies_bench.mjs against elizad (${REPLY_CLIENTS:-20} DM clients, ${REPLY_SECONDS:-10} s)"
+  URL=$EZ_URL PID=$EZ_PID CLIENTS=${REPLY_CLIENTS:-20} SECONDS=${REPLY_SECONDS:-10} \
+    node "$REPO/plugins/runtime/bench/replies_bench.mjs" > "$OUT/replies.log" 2>&1 || {
+    tail -20 "$OUT/replies.log"; echo "bench: replies_bench failed"; exit 1; }
+  tail -1 "$OUT/replies.log" > "$OUT/replies.json"
+fi
+
 # ---------------------------------------------------------------- summary
 {
   echo "# elizad bench $(date -u +%FT%TZ)  wrk -t$THREADS -c$CONNS -d$DUR  $(nproc) cores"
@@ -171,6 +184,18 @@ fi
                $2 !~ /^(test|-+)$/ && ($2 in peer) && peer[$2] > 0 {
                  printf "| %s | %s | %s | %.1fx |\n", $2, $4+0, peer[$2], ($4+0)/peer[$2] }' \
       "$OUT/peer/table.md" "$OUT/elizad/table.md"
+  fi
+  if [ -s "$OUT/replies.json" ]; then
+    echo
+    echo "## replies (elizad, eliza provider, DM clients over Socket.IO)"
+    echo '```'
+    cat "$OUT/replies.json"
+    echo '```'
+    if [ -f "$OUT/peer/table.md" ]; then
+      r=$(grep -o '"replies_per_s":[0-9.]*' "$OUT/replies.json" | cut -d: -f2)
+      p=$(awk -F'|' '{ gsub(/^ +| +$/, "", $2) } $2 == "post_agent" {print $4+0}' "$OUT/peer/table.md")
+      awk -v r="$r" -v p="$p" 'BEGIN{ if (p > 0) printf "\nreplies/s elizad %s vs official post_agent %s msg/s (no reply): %.1fx\n", r, p, r/p }'
+    fi
   fi
 } > "$OUT/summary.md"
 cat "$OUT/summary.md"
