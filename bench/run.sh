@@ -175,6 +175,7 @@ fi
     echo
     echo "## bench.sh, official server"
     cat "$OUT/peer/table.md"
+    [ -f "$OUT/peer/sio.json" ] && { echo; echo '```'; cat "$OUT/peer/sio.json"; echo '```'; }
     echo
     echo "## ratios (req/s elizad / official, same run)"
     echo "| test | elizad req/s | official req/s | ratio |"
