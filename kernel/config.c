@@ -42,6 +42,9 @@ static const setting_def defs[] = {
     {"server.idle_timeout_ms", T_INT, 0, BIG, NULL, NULL, "5000"},
     {"server.request_timeout_ms", T_INT, 0, BIG, NULL, NULL, "30000"},
     {"server.workers", T_INT, 1, 256, NULL, NULL, "2"},
+    /* 0: a known /api path asked with another method answers Express's 404 "API endpoint not
+     * found", as the official server does (clients and their tests expect it); 1: 405 */
+    {"server.method_not_allowed_405", T_INT, 0, 1, NULL, NULL, "0"},
     {"server.log_level", T_LEVEL, 0, 0, "LOG_LEVEL", NULL, "info"},
     {"socketio.path", T_PATHSEG, 0, 0, NULL, NULL, "/socket.io/"},
     {"socketio.ping_interval", T_INT, 1, BIG, NULL, NULL, "25000"},
@@ -233,7 +236,7 @@ static int read_plugins(kn_config *c, config_setting_t *s, const char *src, char
             return EZ_EINVAL;
         }
         for (size_t j = 0; j < c->nplugins; j++)
-            if (strcmp(c->plugins[j], name) == 0) {
+            if (strcmp(c->plugins[j], name) == 0) { // NOLINT: entries below nplugins are set
                 snprintf(err, KN_ERR_MAX, "%s:%d: plugins: \"%s\" is listed twice", src, line,
                          name);
                 return EZ_EINVAL;

@@ -373,6 +373,7 @@ kn_http *kn_http_new(kn_kernel *k) {
     if (h->upload_max < h->max_body)
         h->upload_max = h->max_body;
     h->sio_max = (uint64_t)kn_setting_int(k, "socketio.max_payload", 1000000);
+    h->strict_405 = kn_setting_int(k, "server.method_not_allowed_405", 0) != 0;
     h->sio_path = kn_setting(k, "socketio.path");
     if (!h->sio_path || !*h->sio_path)
         h->sio_path = "/socket.io/";

@@ -62,10 +62,13 @@ static int guard(kn_http *h, ez_req *r, evhtp_request_t *ev) {
         char allow[64];
         kn_methods_format(r->m.allow, allow, sizeof allow);
         evhtp_headers_add_header(ev->headers_out, evhtp_header_new("Allow", allow, 0, 1));
-        kn_resp_error_num(r, 405, "Method not allowed");
+        if (in_api && !h->strict_405)
+            kn_resp_error_num(r, 404, "API endpoint not found");
+        else
+            kn_resp_error_num(r, 405, "Method not allowed");
         return 1;
     }
-    if (blen > 0 && !rt->raw_body && kn_ct_is_json(kn_req_header(r, "Content-Type"))) {
+    if (blen > 0 && rt && !rt->raw_body && kn_ct_is_json(kn_req_header(r, "Content-Type"))) {
         json_error_t err;
         const char *body = kn_req_body(r, &blen);
         r->json = json_loadb(body, blen, 0, &err);

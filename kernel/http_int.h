@@ -84,6 +84,7 @@ struct kn_http {
     evhtp_t *htp;
     kn_router *router;
     uint64_t max_body, upload_max, sio_max;
+    int strict_405;       /* server.method_not_allowed_405 */
     const char *sio_path; /* kn_setting lifetime */
     size_t sio_path_len;
     const char *auth_token; /* NULL = no auth */

@@ -492,8 +492,8 @@ static const char *acc_header(const ez_req *r, const char *name) {
     if (!r || !name)
         return NULL;
     char lower[256];
-    size_t i = 0;
-    for (; name[i] && i < sizeof lower - 1; i++)
+    size_t i = 0, n = strnlen(name, sizeof lower - 1);
+    for (; i < n; i++)
         lower[i] = (char)tolower((unsigned char)name[i]);
     lower[i] = '\0';
     return json_string_value(json_object_get(r->headers_in, lower));
@@ -651,7 +651,14 @@ static int dispatch_guard(ez_tk *tk, ez_req *r, const char *raw_path, size_t raw
         char a[64];
         methods_format(allow, a, sizeof a);
         json_object_set_new(r->reply.headers, "Allow", json_string(a));
-        error_num(r, 405, "Method not allowed");
+        const json_t *strict = json_object_get(tk->settings, "server.method_not_allowed_405");
+        int want_405 = json_is_true(strict) ||
+                       (json_is_integer(strict) && json_integer_value(strict)) ||
+                       (json_is_string(strict) && strcmp(json_string_value(strict), "1") == 0);
+        if (in_api(r->path) && !want_405)
+            error_num(r, 404, "API endpoint not found");
+        else
+            error_num(r, 405, "Method not allowed");
         return 1;
     }
     if (r->body_len && !r->route->raw_body && ct_is_json(ct)) {

@@ -82,14 +82,17 @@ describe('routing, errors and headers', () => {
     assert.deepEqual(r.body, { error: 'Not found' });
   });
 
-  test('known path, other method: 405 with Allow', async () => {
+  test('known /api path, other method: the official 404 envelope, with Allow', async () => {
     const r = await http(`${srv.url}/api/server/logs`, { method: 'PATCH' });
-    assert.equal(r.status, 405);
-    assert.deepEqual(r.body, { success: false, error: { message: 'Method not allowed', code: 405 } });
+    assert.equal(r.status, 404);
+    assert.deepEqual(r.body, { success: false, error: { message: 'API endpoint not found', code: 404 } });
     assert.equal(r.headers.get('allow'), 'GET, POST, DELETE');
     const put = await http(`${srv.url}/api/webtest/async`, { method: 'PUT', body: {} });
-    assert.equal(put.status, 405);
+    assert.equal(put.status, 404);
     assert.equal(put.headers.get('allow'), 'GET');
+    // COMPAT §12: env/local has GET and POST, no PUT
+    const env = await http(`${srv.url}/api/system/env/local`, { method: 'PUT', body: { content: {} } });
+    assert.equal(env.status, 404);
   });
 
   test('security headers, Content-Type and Content-Length on every answer', async () => {
@@ -451,9 +454,9 @@ describe('routing, errors and headers', () => {
     assert.ok(r.ms >= 900 && r.ms < 3000, `closed after ${r.ms} ms`);
   });
 
-  test('unknown methods get a 405 on known paths, 404 elsewhere', async () => {
+  test('unknown methods get a 404 on /api paths, known or not', async () => {
     const r = await rawExchange(srv.port, ['PROPFIND /api/server/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
-    assert.match(r.data, /^HTTP\/1\.1 405 /);
+    assert.match(r.data, /^HTTP\/1\.1 404 /);
     const n = await rawExchange(srv.port, ['PROPFIND /api/zzz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
     assert.match(n.data, /^HTTP\/1\.1 404 /);
   });
@@ -477,6 +480,18 @@ test('server.cors_origin replaces reflection', async () => {
     const r = await fetch(`${srv.url}/api/server/ping`, { headers: { Origin: 'http://other.example' } });
     await r.text();
     assert.equal(r.headers.get('access-control-allow-origin'), 'http://only.example');
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('server.method_not_allowed_405 = 1 answers 405 with Allow', async () => {
+  const srv = await startServer({ plugins: [], server: '  method_not_allowed_405 = 1;\n' });
+  try {
+    const r = await fetch(`${srv.url}/api/server/logs`, { method: 'PATCH' });
+    assert.equal(r.status, 405);
+    assert.deepEqual(await r.json(), { success: false, error: { message: 'Method not allowed', code: 405 } });
+    assert.equal(r.headers.get('allow'), 'GET, POST, DELETE');
   } finally {
     await srv.stop();
   }

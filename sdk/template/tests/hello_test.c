@@ -53,8 +53,9 @@ int main(void) {
     r = ez_tk_get(tk, "/api/hello");
     EZ_TK_CHECK_JSON(tk, ez_tk_json_at(r->json, "data.messagesSeen"), "1");
 
-    /* only GET exists on the path */
+    /* only GET exists on the path: the official server's 404, with the Allow header */
     r = ez_tk_send(tk, "POST", "/api/hello", "{}");
-    EZ_TK_CHECK_STATUS(tk, r, 405);
+    EZ_TK_CHECK_STATUS(tk, r, 404);
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(r->headers, "Allow"), "\"GET\"");
     return ez_tk_finish(tk) | failed;
 }

@@ -106,9 +106,18 @@ static void http(ez_tk *tk) {
                      "{\"success\":false,\"error\":{\"message\":\"API endpoint not found\","
                      "\"code\":404}}");
     EZ_TK_CHECK_JSON(tk, ez_tk_get(tk, "/elsewhere")->json, "{\"error\":\"Not found\"}");
+    /* another method on a known /api path: the official server's 404, with Allow */
+    r = ez_tk_send(tk, "DELETE", "/api/probe/echo", NULL);
+    EZ_TK_CHECK_STATUS(tk, r, 404);
+    EZ_TK_CHECK_JSON(tk, r->json,
+                     "{\"success\":false,\"error\":{\"message\":\"API endpoint not found\","
+                     "\"code\":404}}");
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(r->headers, "Allow"), "\"POST, PUT\"");
+    ez_tk_set_setting(tk, "server.method_not_allowed_405", "1");
     r = ez_tk_send(tk, "DELETE", "/api/probe/echo", NULL);
     EZ_TK_CHECK_STATUS(tk, r, 405);
     EZ_TK_CHECK_JSON(tk, ez_tk_json_at(r->headers, "Allow"), "\"POST, PUT\"");
+    ez_tk_set_setting(tk, "server.method_not_allowed_405", "0");
     EZ_TK_CHECK_STATUS(tk, ez_tk_send(tk, "OPTIONS", "/api/probe/echo", NULL), 204);
     r = ez_tk_send(tk, "POST", "/api/probe/echo", "{\"a\":");
     EZ_TK_CHECK_STATUS(tk, r, 400);
