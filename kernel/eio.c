@@ -248,6 +248,8 @@ static void poll_release(kn_eio_sock *s) {
 }
 
 static void append_pkt(struct evbuffer *b, const kn_pkt *p) {
+    if (!p)
+        return;
     if (!p->binary) {
         evbuffer_add(b, p->data, p->len);
         return;

@@ -409,6 +409,8 @@ int kn_loader_prepare(kn_loader *l, const kn_config *cfg, char err[KN_ERR_MAX]) 
     }
     for (size_t i = 0; i < l->nloaded; i++) {
         ez_plugin *p = l->loaded[i];
+        if (!p)
+            continue;
         if (kn_config_plugin_section(cfg, p->name, p->desc->config, &p->cfg, err) != EZ_OK)
             return KN_EXIT_CONFIG;
     }

@@ -421,6 +421,7 @@ kn_match_result kn_router_match(const kn_router *r, unsigned method, const char 
         size_t rlen = 0;
         if (rt->nsegs < w.n) {
             rest = w.seg[rt->nsegs];
+            /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): n > nsegs */
             rlen = (size_t)((w.seg[w.n - 1] + w.len[w.n - 1]) - rest);
         }
         m->names[m->nparams] = "*";

@@ -244,5 +244,6 @@ int ag_create_from_path(ag_state *st, ez_req *req, const char *path) {
         ag_job_free(j);
         return ag_err(st, req, 500, "CREATE_ERROR", "Cannot schedule the character load", NULL);
     }
+    /* cppcheck-suppress memleak ; j belongs to the worker job now (ag_load_done frees it) */
     return EZ_ASYNC;
 }

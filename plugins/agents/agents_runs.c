@@ -167,8 +167,8 @@ int ag_run_event(ag_state *st, const char *agent_id, const char *run_id, const c
 
 int ag_run_close(ag_state *st, const char *agent_id, const char *run_id, const char *status,
                  const json_t *data) {
-    if (!status ||
-        (strcmp(status, "completed") && strcmp(status, "error") && strcmp(status, "timeout")))
+    if (!status || (strcmp(status, "completed") != 0 && strcmp(status, "error") != 0 &&
+                    strcmp(status, "timeout") != 0))
         return EZ_EINVAL;
     json_t *row = ag_run_row(st, agent_id, run_id);
     if (!row)
@@ -260,8 +260,8 @@ static int ag_h_runs(ez_req *req, void *ud) {
         ag_query_time(st, req, "to", &to, &has_to) != 0)
         return ag_err(st, req, 400, "BAD_REQUEST", "from and to must be epoch milliseconds", NULL);
     /* statuses outside the known set are ignored, as the real server does */
-    if (status && strcmp(status, "started") && strcmp(status, "completed") &&
-        strcmp(status, "timeout") && strcmp(status, "error"))
+    if (status && strcmp(status, "started") != 0 && strcmp(status, "completed") != 0 &&
+        strcmp(status, "timeout") != 0 && strcmp(status, "error") != 0)
         status = NULL;
 
     ag_buf where = {0};

@@ -70,7 +70,7 @@ static char *ag_encrypt(ag_state *st, const char *plain) {
     if (ok) {
         ag_tohex(iv, 16, out);
         out[32] = ':';
-        ag_tohex(ct, (size_t)(l1 + l2), out + 33);
+        ag_tohex(ct, (size_t)l1 + (size_t)l2, out + 33);
     }
     EVP_CIPHER_CTX_free(c);
     free(ct);
@@ -91,9 +91,12 @@ static char *ag_decrypt(ag_state *st, const char *s) {
         return NULL;
     size_t n = hl / 2;
     unsigned char iv[16];
-    for (int i = 0; i < 16; i++)
-        iv[i] = (unsigned char)(ag_hexval((unsigned char)s[2 * i]) << 4 |
-                                ag_hexval((unsigned char)s[2 * i + 1]));
+    for (int i = 0; i < 16; i++) {
+        int hi = ag_hexval((unsigned char)s[2 * i]), lo = ag_hexval((unsigned char)s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return NULL;
+        iv[i] = (unsigned char)(hi << 4 | lo);
+    }
     unsigned char *ct = malloc(n);
     char *out = malloc(n + 16 + 1);
     if (!ct || !out) {

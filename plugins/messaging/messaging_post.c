@@ -78,7 +78,7 @@ json_t *msg_autocreate_channel(msg_state *st, const char *channel_id, const char
     if (json_is_object(metadata))
         json_object_update(meta, (json_t *)metadata);
     json_t *parts = json_pack("[s]", author_id);
-    if (dm && msg_valid_uuid_s(st, extra_participant) && strcmp(extra_participant, author_id))
+    if (dm && msg_valid_uuid_s(st, extra_participant) && strcmp(extra_participant, author_id) != 0)
         json_array_append_new(parts, json_string(extra_participant));
     json_t *ch = msg_db_channel_insert(st, channel_id, server_id, name, type, "auto_created", NULL,
                                        NULL, meta, parts);

@@ -429,7 +429,7 @@ char *el_respond(const el_script *s, el_conv *c, const char *input, const el_per
     char *const *low = t.low + start;
     int nt = end - start;
 
-    el_hit hits[EL_MAX_CLAUSE * 2];
+    el_hit hits[EL_MAX_CLAUSE * 2] = {{0}};
     int nh = 0;
     for (int i = 0; i < nt; i++) {
         for (int x = index_first(s, low[i]);

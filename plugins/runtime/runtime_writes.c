@@ -373,7 +373,7 @@ void rt_flush(rt_state *st) {
     st->nflush++;
     for (rt_gen *g = ends; g; g = g->bnext, st->nflushed++)
         end_writes(g);
-    int ready[RT_FLUSH_MAX];
+    int ready[RT_FLUSH_MAX] = {0};
     int i = 0;
     for (rt_gen *g = starts; g; g = g->bnext, i++, st->nflushed++)
         ready[i] = g->cancelled ? -1 : start_writes(g);

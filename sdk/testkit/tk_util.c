@@ -57,6 +57,8 @@ const json_t *ez_tk_json_at(const json_t *root, const char *path) {
 static int loose_equal(const json_t *a, const json_t *b) {
     if (json_is_number(a) && json_is_number(b))
         return json_number_value(a) == json_number_value(b);
+    if (!a || !b)
+        return a == b;
     if (json_typeof(a) != json_typeof(b))
         return 0;
     if (json_is_object(a)) {

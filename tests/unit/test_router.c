@@ -150,6 +150,10 @@ static void test_uuid_params(void) {
     kn_route *rt = NULL;
     CHECK(kn_router_add(r, &s, &rt, NULL) == EZ_OK);
     CHECK(rt && rt->err_style == EZ_ERR_MESSAGING && rt->uuid_code == NULL);
+    if (!rt) {
+        kn_router_free(r);
+        return;
+    }
     CHECK_STR(rt->uuid_error, "Invalid channelId format");
     CHECK(rt->uuid_error != o.uuid_error); /* copied */
 

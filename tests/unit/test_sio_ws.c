@@ -175,7 +175,7 @@ static void test_utf8(void) {
 
 static void test_messages(void) {
     kn_ws_dec d = {.max = 64};
-    kn_ws_msg m;
+    kn_ws_msg m = {0};
     uint8_t f[256];
 
     size_t n = client_frame(f, 1, KN_WS_OP_TEXT, "4hello", 6);
