@@ -138,12 +138,19 @@ static void waiter_timeout(void *ud) {
     waiter_free(w);
 }
 
-/* The reply as the runtime's Content: rawMessage plus text and inReplyTo. */
+/* The reply as the runtime's Content: rawMessage plus what the official server's Content has
+ * (COMPAT §7.3: thought, actions, providers, text, simple, responseId, inReplyTo). */
 static json_t *agent_content(const json_t *root, const char *user_msg_id) {
     const json_t *raw = json_object_get(root, "rawMessage");
     json_t *c = json_is_object(raw) ? json_deep_copy(raw) : json_object();
     if (!json_object_get(c, "text"))
         json_object_set(c, "text", json_object_get(root, "content"));
+    if (!json_object_get(c, "providers"))
+        json_object_set_new(c, "providers", json_array());
+    if (!json_object_get(c, "simple"))
+        json_object_set_new(c, "simple", json_true());
+    if (!json_object_get(c, "responseId") && msg_str(root, "id"))
+        json_object_set_new(c, "responseId", json_string(msg_str(root, "id")));
     if (!json_object_get(c, "inReplyTo"))
         json_object_set_new(c, "inReplyTo", json_string(user_msg_id));
     return c;

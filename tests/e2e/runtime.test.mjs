@@ -154,6 +154,25 @@ test('DM by REST: the reply reaches the channel socket and the messages list', a
   assert.match(second.text, /your boss ignores you/);
 });
 
+test('DM by REST with transport http: the reply is the answer, as the official Content', async () => {
+  const agentId = await startAgent(api, { name: 'Sync Responder', bio: 'Answers in the response.' });
+  const userId = randomUUID();
+  const channelId = await dmChannel(api, userId, agentId);
+  const r = await http(`${srv.url}/api/messaging/channels/${channelId}/messages`, {
+    method: 'POST',
+    body: { author_id: userId, content: 'I feel tired today', message_server_id: ZERO_UUID, transport: 'http' },
+  });
+  assert.equal(r.status, 201);
+  assert.equal(r.body.success, true);
+  assert.equal(r.body.userMessage.content, 'I feel tired today');
+  const a = r.body.agentResponse;
+  assert.ok(typeof a.text === 'string' && a.text.length > 0);
+  assert.equal(a.inReplyTo, r.body.userMessage.id);
+  assert.deepEqual(a.providers, []);
+  assert.equal(a.simple, true);
+  assert.match(a.responseId, /^[0-9a-f-]{36}$/);
+});
+
 test('group channel: the default respond policy answers only when the agent is named', async () => {
   const agentId = await startAgent(api, { name: 'Grace', bio: ['Grace speaks when spoken to.'] });
   const other = randomUUID();

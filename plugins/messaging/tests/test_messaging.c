@@ -188,6 +188,12 @@ static void transports_wait_for_the_reply(ez_tk *tk) {
     EZ_TK_CHECK_STATUS(tk, r, 201);
     EZ_TK_CHECK_JSON(tk, ez_tk_json_at(r->json, "agentResponse.text"), "\"here you go\"");
     EZ_TK_CHECK_JSON(tk, ez_tk_json_at(r->json, "agentResponse.actions"), "[\"REPLY\"]");
+    /* the official Content's other fields */
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(r->json, "agentResponse.providers"), "[]");
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(r->json, "agentResponse.simple"), "true");
+    const char *in_reply = json_string_value(ez_tk_json_at(r->json, "agentResponse.inReplyTo"));
+    EZ_TK_CHECK(tk, user_msg && in_reply && strcmp(in_reply, user_msg) == 0);
+    EZ_TK_CHECK(tk, json_is_string(ez_tk_json_at(r->json, "agentResponse.responseId")));
     EZ_TK_CHECK_JSON(tk, ez_tk_json_at(r->json, "userMessage.content"), "\"sync please\"");
 
     /* nobody answers: the timeout answers 500 in style B */
