@@ -473,6 +473,7 @@ void kn_http_free(kn_http *h) {
     kn_linger_free_all(h);
     while (h->conns) {
         kn_conn *c = h->conns;
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): list head unlinked before free */
         if (c->ev) {
             evhtp_connection_free(c->ev); /* on_conn_fini releases c unless a handler holds it */
             if (h->conns != c)

@@ -79,7 +79,7 @@ static int guard(kn_http *h, ez_req *r, evhtp_request_t *ev) {
             return 1;
         }
     }
-    if (r->mr == KN_MATCH_BAD_PARAM) {
+    if (r->mr == KN_MATCH_BAD_PARAM && rt) {
         kn_resp_error(r, 400, rt->err_style, rt->uuid_code ? rt->uuid_code : "INVALID_ID",
                       rt->uuid_error ? rt->uuid_error : "Invalid ID format", NULL);
         return 1;

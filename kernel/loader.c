@@ -332,7 +332,7 @@ static ez_plugin *find_loaded(kn_loader *l, const char *name) {
 
 /* Depth-first in config order, so independent plugins keep the order the admin wrote. */
 static int place(kn_loader *l, ez_plugin *p, ez_plugin **stack, size_t depth, char *err) {
-    if (p->mark == 2)
+    if (!p || p->mark == 2)
         return 0;
     stack[depth] = p;
     if (p->mark == 1) {

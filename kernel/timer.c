@@ -113,6 +113,7 @@ void kn_timers_free(kn_timers *ts) {
     if (!ts)
         return;
     while (ts->head)
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): list head unlinked before free */
         unlink_free(ts->head);
     free(ts);
 }

@@ -537,6 +537,7 @@ void kn_ws_close(kn_ws *w, int code) {
 void kn_ws_set_free_all(kn_ws_set *set) {
     while (set->head) {
         kn_ws *w = set->head;
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): list head unlinked before free */
         w->cbs = NULL;
         w->in_read = 0;
         ws_free(w);

@@ -235,6 +235,7 @@ static void elp_cancel(void *provider, ez_model_call *c) {
 void elp_stop(elp_state *st) {
     while (st->calls) {
         ez_model_call *c = st->calls;
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): list head unlinked before free */
         if (c->timer)
             st->api->timer_cancel(c->timer);
         c->timer = NULL;
@@ -349,10 +350,12 @@ void elp_free(elp_state *st) {
      * their owner (the runtime) is being torn down too. */
     while (st->calls) {
         ez_model_call *c = st->calls;
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): list head unlinked before free */
         call_unlink(st, c);
         call_free(c);
     }
     while (st->lru_head)
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): list head unlinked before free */
         conv_drop(st, st->lru_head);
     el_script_free(st->script);
     free(st);

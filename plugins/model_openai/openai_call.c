@@ -154,6 +154,7 @@ void oa_cancel(void *provider, ez_model_call *c) {
 
 void oa_calls_after_curl(oa_state *st) {
     for (oa_call *c = st->calls, *next; c; c = next) {
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): list head unlinked before free */
         next = c->next;
         if (c->cancel_pending) {
             c->cancelled = 1;
@@ -166,6 +167,7 @@ void oa_calls_after_curl(oa_state *st) {
 void oa_calls_stop(oa_state *st) {
     while (st->calls) {
         oa_call *c = st->calls;
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): list head unlinked before free */
         c->cancelled = 1;
         oa_call_end(c, "provider stopped", "cancelled", 0);
     }
@@ -174,6 +176,7 @@ void oa_calls_stop(oa_state *st) {
 void oa_calls_free(oa_state *st) {
     while (st->calls) {
         oa_call *c = st->calls;
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): list head unlinked before free */
         if (c->in_multi && st->multi)
             curl_multi_remove_handle(st->multi, c->easy);
         oa_call_unlink(st, c);
