@@ -5,6 +5,7 @@
  * loopback clients only. */
 #include "http_int.h"
 #include "util_time.h"
+#include "worker.h"
 
 #include <elizad/agents.h>
 
@@ -147,29 +148,106 @@ static char *read_small_file(const char *path, size_t *len, int *err) {
     return buf;
 }
 
-/* Local file I/O on a small .env: done inline, it takes microseconds and the answer needs it. */
+/* The .env file work (find, read or rewrite) runs on a worker; the answer is written on the
+ * loop when it is done. Owned by the request's handler until submitted, then by env_done. */
+typedef struct env_job {
+    kn_http *h;
+    ez_req *r;
+    char *text;   /* POST: the rendered file to write (own); GET: NULL */
+    char *path;   /* the .env found (own), NULL when there is none */
+    json_t *data; /* GET: the parsed variables (own) */
+    int err;      /* errno of the failed file operation, 0 when it worked */
+} env_job;
+
+static void env_job_free(env_job *j) {
+    free(j->text);
+    free(j->path);
+    json_decref(j->data);
+    free(j);
+}
+
+/* Worker thread: touches nothing but the job. */
+static void env_work(void *ud) {
+    env_job *j = ud;
+    j->path = kn_env_find();
+    if (!j->path)
+        return;
+    if (j->text) {
+        j->err = kn_env_write_atomic(j->path, j->text);
+        return;
+    }
+    size_t len = 0;
+    char *text = read_small_file(j->path, &len, &j->err);
+    if (!text) {
+        if (!j->err)
+            j->err = EIO;
+        return;
+    }
+    j->data = kn_env_parse(text, len);
+    free(text);
+}
+
+static void env_get_done(env_job *j) {
+    ez_req *r = j->r;
+    if (!j->path) {
+        kn_resp_json_new(r, 200, json_pack("{s:b,s:o}", "success", 1, "data", json_object()));
+    } else if (j->err || !j->data) {
+        kn_resp_error(r, 500, EZ_ERR_STANDARD, "FETCH_ERROR",
+                      "Failed to retrieve local environment", strerror(j->err ? j->err : ENOMEM));
+    } else {
+        kn_resp_json_new(r, 200, json_pack("{s:b,s:O}", "success", 1, "data", j->data));
+    }
+}
+
+static void env_set_done(env_job *j) {
+    ez_req *r = j->r;
+    if (!j->path) {
+        kn_resp_error(r, 500, EZ_ERR_STANDARD, "UPDATE_ERROR", "Local .env file not found", NULL);
+    } else if (j->err) {
+        kn_log(j->h->k, "kernel", EZ_ERR, "cannot rewrite %s: %s", j->path, strerror(j->err));
+        kn_resp_error(r, 500, EZ_ERR_STANDARD, "UPDATE_ERROR", "Failed to update local env",
+                      strerror(j->err));
+    } else {
+        kn_log(j->h->k, "kernel", EZ_INFO, "rewrote %s via the API", j->path);
+        kn_resp_json_new(r, 200,
+                         json_pack("{s:b,s:s}", "success", 1, "message", "Local env updated"));
+    }
+}
+
+/* Loop thread. */
+static void env_done(void *ud) {
+    env_job *j = ud;
+    if (j->text)
+        env_set_done(j);
+    else
+        env_get_done(j);
+    env_job_free(j);
+}
+
+/* Takes text (may be NULL: a read). Answers at once when the job cannot be queued. */
+static int env_submit(kn_http *h, ez_req *r, char *text) {
+    env_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        free(text);
+        kn_resp_error(r, 500, EZ_ERR_STANDARD, "FETCH_ERROR", "out of memory", NULL);
+        return EZ_DONE;
+    }
+    j->h = h;
+    j->r = r;
+    j->text = text;
+    if (kn_work_submit(kn_kernel_workers(h->k), NULL, env_work, env_done, j) != EZ_OK) {
+        env_job_free(j);
+        kn_resp_error(r, 503, EZ_ERR_STANDARD, "UNAVAILABLE", "The server is shutting down", NULL);
+        return EZ_DONE;
+    }
+    return EZ_ASYNC;
+}
+
 static int h_env_get(ez_req *r, void *ud) {
     kn_http *h = ud;
     if (local_only(h, r, EZ_ERR_STANDARD))
         return EZ_DONE;
-    char *path = kn_env_find();
-    json_t *data = NULL;
-    if (!path) {
-        data = json_object();
-    } else {
-        size_t len = 0;
-        int err = 0;
-        char *text = read_small_file(path, &len, &err);
-        free(path);
-        if (!text) {
-            kn_resp_error(r, 500, EZ_ERR_STANDARD, "FETCH_ERROR",
-                          "Failed to retrieve local environment", strerror(err));
-            return EZ_DONE;
-        }
-        data = kn_env_parse(text, len);
-        free(text);
-    }
-    return json_ok(r, 200, json_pack("{s:b,s:o}", "success", 1, "data", data));
+    return env_submit(h, r, NULL);
 }
 
 static int h_env_set(ez_req *r, void *ud) {
@@ -184,24 +262,7 @@ static int h_env_set(ez_req *r, void *ud) {
                       "Missing or invalid \"content\" in request body", NULL);
         return EZ_DONE;
     }
-    char *path = kn_env_find();
-    if (!path) {
-        free(text);
-        kn_resp_error(r, 500, EZ_ERR_STANDARD, "UPDATE_ERROR", "Local .env file not found", NULL);
-        return EZ_DONE;
-    }
-    int err = kn_env_write_atomic(path, text);
-    free(text);
-    if (err) {
-        kn_log(h->k, "kernel", EZ_ERR, "cannot rewrite %s: %s", path, strerror(err));
-        free(path);
-        kn_resp_error(r, 500, EZ_ERR_STANDARD, "UPDATE_ERROR", "Failed to update local env",
-                      strerror(err));
-        return EZ_DONE;
-    }
-    kn_log(h->k, "kernel", EZ_INFO, "rewrote %s via the API", path);
-    free(path);
-    return json_ok(r, 200, json_pack("{s:b,s:s}", "success", 1, "message", "Local env updated"));
+    return env_submit(h, r, text);
 }
 
 static void stop_now(void *k) {

@@ -151,6 +151,16 @@ describe('system endpoints, no API key', () => {
     });
   }
 
+  test('the .env is read on a worker: 30 concurrent GETs all answer, and ping meanwhile', async () => {
+    const gets = Array.from({ length: 30 }, () => http(`${srv.url}/api/system/env/local`));
+    const ping = await http(`${srv.url}/api/server/ping`);
+    assert.equal(ping.status, 200);
+    for (const r of await Promise.all(gets)) {
+      assert.equal(r.status, 200);
+      assert.equal(r.body.data.OPENAI_API_KEY, 'sk-test');
+    }
+  });
+
   test('POST /api/system/env/local rewrites the .env; PUT /api/env too', async () => {
     const file = join(envDir, '.env');
     const r = await http(`${srv.url}/api/system/env/local`, {
