@@ -8,6 +8,7 @@
 typedef struct kn_logger kn_logger;
 typedef struct kn_bus kn_bus;
 typedef struct kn_timers kn_timers;
+typedef struct kn_fdwatches kn_fdwatches;
 typedef struct kn_workers kn_workers;
 typedef struct kn_store kn_store;
 typedef struct kn_loader kn_loader;
@@ -17,6 +18,7 @@ typedef struct kn_config kn_config;
 kn_logger *kn_kernel_logger(kn_kernel *k);
 kn_bus *kn_kernel_bus(kn_kernel *k);
 kn_timers *kn_kernel_timers(kn_kernel *k);
+kn_fdwatches *kn_kernel_fdwatches(kn_kernel *k);
 kn_workers *kn_kernel_workers(kn_kernel *k);
 kn_store *kn_kernel_store(kn_kernel *k);
 kn_loader *kn_kernel_loader(kn_kernel *k);

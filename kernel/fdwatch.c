@@ -1,6 +1,6 @@
 /* fd watches: a plugin asks to be called when its own non-blocking fd is readable/writable.
- * The plugin owns both the fd and the watch (host.h): the kernel keeps no list of them, so a
- * cancelled watch costs nothing afterwards. */
+ * The plugin owns both the fd and the watch (host.h). The kernel also lists them by owner, only
+ * to release what a plugin left behind when it is unloaded. */
 #include "fdwatch.h"
 
 #include <event2/event.h>
@@ -13,7 +13,58 @@ struct ez_watch {
     void *ud;
     int fd;
     unsigned events;
+    const ez_plugin *owner;
+    kn_fdwatches *set;
+    ez_watch *prev, *next;
 };
+
+struct kn_fdwatches {
+    ez_watch *head;
+};
+
+kn_fdwatches *kn_fdwatches_new(void) {
+    return calloc(1, sizeof(kn_fdwatches));
+}
+
+static void unlink_watch(ez_watch *w) {
+    if (w->prev)
+        w->prev->next = w->next;
+    else if (w->set->head == w)
+        w->set->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->prev = w->next = NULL;
+}
+
+static void watch_free(ez_watch *w) {
+    unlink_watch(w);
+    if (w->ev)
+        event_free(w->ev); /* also deletes it, even when active */
+    free(w);
+}
+
+size_t kn_fdwatches_release_owner(kn_fdwatches *set, const ez_plugin *owner) {
+    size_t n = 0;
+    if (!set)
+        return 0;
+    for (ez_watch *w = set->head, *next; w; w = next) {
+        next = w->next;
+        if (w->owner == owner) {
+            watch_free(w);
+            n++;
+        }
+    }
+    return n;
+}
+
+void kn_fdwatches_free(kn_fdwatches *set) {
+    if (!set)
+        return;
+    while (set->head)
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): list head unlinked before free */
+        watch_free(set->head);
+    free(set);
+}
 
 static short ev_flags(unsigned events) {
     return (short)(EV_PERSIST | ((events & EZ_FD_READ) ? EV_READ : 0) |
@@ -46,8 +97,10 @@ static int arm(ez_watch *w, unsigned events) {
 }
 
 static ez_watch *api_fd_watch(ez_plugin *self, int fd, unsigned events, ez_fd_fn fn, void *ud) {
-    struct event_base *base = kn_kernel_base(kn_plugin_kernel(self));
-    if (!base || fd < 0 || !fn || (events & ~(unsigned)(EZ_FD_READ | EZ_FD_WRITE)))
+    kn_kernel *k = kn_plugin_kernel(self);
+    struct event_base *base = kn_kernel_base(k);
+    kn_fdwatches *set = kn_kernel_fdwatches(k);
+    if (!base || !set || fd < 0 || !fn || (events & ~(unsigned)(EZ_FD_READ | EZ_FD_WRITE)))
         return NULL;
     ez_watch *w = calloc(1, sizeof *w);
     if (!w)
@@ -56,10 +109,14 @@ static ez_watch *api_fd_watch(ez_plugin *self, int fd, unsigned events, ez_fd_fn
     w->fd = fd;
     w->fn = fn;
     w->ud = ud;
+    w->owner = self;
+    w->set = set;
+    w->next = set->head;
+    if (set->head)
+        set->head->prev = w;
+    set->head = w;
     if (arm(w, events) != EZ_OK) {
-        if (w->ev)
-            event_free(w->ev);
-        free(w);
+        watch_free(w);
         return NULL;
     }
     return w;
@@ -74,11 +131,8 @@ static int api_fd_watch_update(ez_watch *w, unsigned events) {
 }
 
 static void api_fd_watch_cancel(ez_watch *w) {
-    if (!w)
-        return;
-    if (w->ev)
-        event_free(w->ev); /* also deletes it, even when active */
-    free(w);
+    if (w)
+        watch_free(w);
 }
 
 void kn_fdwatch_fill(ez_host_api *api) {

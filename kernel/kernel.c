@@ -7,6 +7,7 @@
 #include "bus.h"
 #include "config.h"
 #include "evloop.h"
+#include "fdwatch.h"
 #include "http.h"
 #include "loader.h"
 #include "log.h"
@@ -33,6 +34,7 @@ struct kn_kernel {
     kn_logger *log;
     kn_bus *bus;
     kn_timers *timers;
+    kn_fdwatches *fdwatches;
     kn_workers *workers;
     kn_store *store;
     kn_loader *loader;
@@ -60,6 +62,10 @@ kn_bus *kn_kernel_bus(kn_kernel *k) {
 }
 kn_timers *kn_kernel_timers(kn_kernel *k) {
     return k ? k->timers : NULL;
+}
+
+kn_fdwatches *kn_kernel_fdwatches(kn_kernel *k) {
+    return k ? k->fdwatches : NULL;
 }
 kn_workers *kn_kernel_workers(kn_kernel *k) {
     return k ? k->workers : NULL;
@@ -208,10 +214,11 @@ kn_kernel *kn_kernel_new(kn_config *cfg) {
         goto fail;
     k->bus = kn_bus_new(k->base);
     k->timers = kn_timers_new(k->base);
+    k->fdwatches = kn_fdwatches_new();
     k->workers = kn_workers_new(k->base, (int)kn_config_get_int(cfg, "server.workers", 2));
     k->loader = kn_loader_new(k);
     k->shutdown_tick = evtimer_new(k->base, on_shutdown_tick, k);
-    if (!k->bus || !k->timers || !k->workers || !k->loader || !k->shutdown_tick)
+    if (!k->bus || !k->timers || !k->fdwatches || !k->workers || !k->loader || !k->shutdown_tick)
         goto fail;
     kn_logger_set_bus(k->log, k->bus);
     k->api.abi_major = EZ_ABI_MAJOR;
@@ -323,6 +330,7 @@ void kn_kernel_free(kn_kernel *k) {
     kn_store_close(k->store);
     kn_workers_free(k->workers);
     kn_timers_free(k->timers);
+    kn_fdwatches_free(k->fdwatches);
     kn_bus_free(k->bus);
     if (k->sigterm)
         event_free(k->sigterm);

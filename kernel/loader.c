@@ -3,6 +3,7 @@
  * init or an unload removes exactly what it added (Mosquitto/Redis style). */
 #include "loader.h"
 
+#include "fdwatch.h"
 #include "http.h"
 #include "log.h"
 #include "sio.h"
@@ -448,6 +449,15 @@ static const char *status_name(int rc) {
     }
 }
 
+/* A watch left after init failed or after destroy would call into code about to be unloaded:
+ * release it and name the plugin, since that is its bug (host.h asks it to cancel them). */
+static void release_watches(kn_loader *l, const ez_plugin *p, const char *when) {
+    size_t n = kn_fdwatches_release_owner(kn_kernel_fdwatches(l->k), p);
+    if (n)
+        kn_log(l->k, "kernel", EZ_WARN, "plugin %s left %zu fd watch%s after %s; released", p->name,
+               n, n == 1 ? "" : "es", when);
+}
+
 int kn_loader_init_all(kn_loader *l, char err[KN_ERR_MAX]) {
     const ez_host_api *api = kn_kernel_api(l->k);
     for (size_t i = 0; i < l->norder; i++) {
@@ -461,6 +471,7 @@ int kn_loader_init_all(kn_loader *l, char err[KN_ERR_MAX]) {
         if (rc != EZ_OK) {
             /* roll back what it registered; nothing else of it is ever called */
             kn_timers_cancel_owner(kn_kernel_timers(l->k), p);
+            release_watches(l, p, "a failed init");
             run_undo(p);
             p->ph = PH_DONE;
             snprintf(err, KN_ERR_MAX, "plugin %s: init failed: %s (%d)", p->name, status_name(rc),
@@ -511,6 +522,7 @@ void kn_loader_unload_all(kn_loader *l) {
         kn_timers_cancel_owner(kn_kernel_timers(l->k), p);
         run_undo(p);
         p->desc->destroy(p->state);
+        release_watches(l, p, "destroy");
         p->state = NULL;
         p->ph = PH_DONE;
     }

@@ -41,6 +41,8 @@ static int webtest_init(ez_plugin *self, const ez_host_api *api, const json_t *c
     if (rc == EZ_OK)
         rc = api->route(self, EZ_GET, "/api/webtest/headers", webtest_headers, st, NULL);
     if (rc == EZ_OK)
+        rc = api->route(self, EZ_POST, "/api/webtest/forget-watch", webtest_forget_watch, st, NULL);
+    if (rc == EZ_OK)
         rc = api->route(self, EZ_GET, "/api/webtest/error/:style", webtest_error, st, NULL);
     if (rc == EZ_OK && json_is_true(json_object_get(cfg, "clash")))
         rc = api->route(self, EZ_GET, "/api/hello", webtest_echo, st, NULL);

@@ -14,6 +14,7 @@ typedef struct webtest_state {
     int async_gone;  /* async answers whose client had left */
     int stream_gone; /* streams that noticed the client leaving */
     int stream_done; /* streams that ended normally */
+    int watch_fired; /* the forgotten fd watch's callbacks */
 } webtest_state;
 
 int webtest_echo(ez_req *req, void *ud);
@@ -26,6 +27,7 @@ int webtest_files(ez_req *req, void *ud);
 int webtest_stats(ez_req *req, void *ud);
 int webtest_headers(ez_req *req, void *ud);
 int webtest_error(ez_req *req, void *ud);
+int webtest_forget_watch(ez_req *req, void *ud);
 void webtest_pending_free_all(webtest_state *st);
 
 #endif

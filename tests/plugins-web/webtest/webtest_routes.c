@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static json_t *str_or_null(const char *s) {
     return s ? json_string(s) : json_null();
@@ -163,9 +164,32 @@ int webtest_files(ez_req *req, void *ud) {
 int webtest_stats(ez_req *req, void *ud) {
     webtest_state *st = ud;
     st->api->respond_json_new(req, 200,
-                              json_pack("{s:i,s:i,s:i,s:i}", "async_done", st->async_done,
+                              json_pack("{s:i,s:i,s:i,s:i,s:i}", "async_done", st->async_done,
                                         "async_gone", st->async_gone, "stream_gone",
-                                        st->stream_gone, "stream_done", st->stream_done));
+                                        st->stream_gone, "stream_done", st->stream_done,
+                                        "watch_fired", st->watch_fired));
+    return EZ_DONE;
+}
+
+static void forgotten_watch_ready(int fd, unsigned events, void *ud) {
+    webtest_state *st = ud;
+    char b[16];
+    if ((events & EZ_FD_READ) && read(fd, b, sizeof b) > 0)
+        st->watch_fired++;
+}
+
+/* Watches a pipe and never cancels the watch (nor closes the pipe): the kernel must release
+ * the watch when the plugin is unloaded, and say so. */
+int webtest_forget_watch(ez_req *req, void *ud) {
+    webtest_state *st = ud;
+    int fds[2];
+    if (pipe(fds) != 0 || !EZ_HAS(st->api, fd_watch) ||
+        !st->api->fd_watch(st->self, fds[0], EZ_FD_READ, forgotten_watch_ready, st)) {
+        st->api->respond_json_new(req, 500, json_pack("{s:s}", "error", "no watch"));
+        return EZ_DONE;
+    }
+    ssize_t n = write(fds[1], "x", 1); /* one callback, on the next loop turn */
+    st->api->respond_json_new(req, 200, json_pack("{s:b}", "watching", n == 1));
     return EZ_DONE;
 }
 
