@@ -7,26 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { fuzzer } from './lib/fuzz.mjs';
 import { startServer, http } from './lib/harness.mjs';
 
 const REQUESTS = +(process.env.FUZZ_REQUESTS || 1500);
 const SEED = +(process.env.FUZZ_SEED || 20261129);
 
-// mulberry32: a small seeded PRNG, so a failure can be replayed with FUZZ_SEED.
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rand = prng(SEED);
-const pick = (a) => a[Math.floor(rand() * a.length)];
-const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+const { rand, pick, int, mutate } = fuzzer(SEED);
 
 const U = () => randomUUID();
 const paths = [
@@ -46,26 +33,6 @@ const bodies = [
   '{"a":'.repeat(200), `{"characterJson":{"name":"${'x'.repeat(5000)}"}}`, '--x\r\nContent-Disposition: form-data; name="f"\r\n\r\nv\r\n--x--',
 ];
 
-function mutate(buf) {
-  let b = Buffer.from(buf);
-  for (let n = int(0, 6); n > 0; n--) {
-    if (b.length === 0) b = Buffer.from('x');
-    const i = int(0, b.length - 1);
-    const op = rand();
-    if (op < 0.3) {
-      b[i] = int(0, 255);
-    } else if (op < 0.5) {
-      b = Buffer.concat([b.subarray(0, i), b.subarray(i + int(1, 10))]);
-    } else if (op < 0.7) {
-      const ins = Buffer.from(Array.from({ length: int(1, 20) }, () => int(0, 255)));
-      b = Buffer.concat([b.subarray(0, i), ins, b.subarray(i)]);
-    } else {
-      const piece = b.subarray(i, i + int(1, 50));
-      b = Buffer.concat([b.subarray(0, i), ...Array(int(1, 5)).fill(piece), b.subarray(i)]);
-    }
-  }
-  return b;
-}
 
 function oneRequest() {
   let body = Buffer.from(pick(bodies));

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { io } from 'socket.io-client';
+import { fuzzer } from './lib/fuzz.mjs';
 import { startServer, http, ZERO_UUID } from './lib/harness.mjs';
 
 const CLIENTS = +(process.env.FUZZ_CLIENTS || 400);
@@ -16,36 +17,7 @@ const PACKETS = +(process.env.FUZZ_PACKETS || 80);
 const SEED = +(process.env.FUZZ_SEED || 20261129);
 let totalSent = 0;
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = prng(SEED);
-const pick = (a) => a[Math.floor(rand() * a.length)];
-const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
-
-function mutate(buf) {
-  let b = Buffer.from(buf);
-  for (let n = int(0, 5); n > 0; n--) {
-    if (b.length === 0) b = Buffer.from('4');
-    const i = int(0, b.length - 1);
-    const op = rand();
-    if (op < 0.3) b[i] = int(0, 255);
-    else if (op < 0.5) b = Buffer.concat([b.subarray(0, i), b.subarray(i + int(1, 8))]);
-    else if (op < 0.7) b = Buffer.concat([b.subarray(0, i), Buffer.from(Array.from({ length: int(1, 12) }, () => int(0, 255))), b.subarray(i)]);
-    else {
-      const piece = b.subarray(i, i + int(1, 40));
-      b = Buffer.concat([b.subarray(0, i), ...Array(int(1, 6)).fill(piece), b.subarray(i)]);
-    }
-  }
-  return b;
-}
+const { rand, pick, mutate } = fuzzer(SEED);
 
 function packets(channelId, userId) {
   const msg = { channelId, senderId: userId, senderName: 'fuzz', message: 'hello', messageServerId: ZERO_UUID, source: 'client_chat' };
@@ -94,8 +66,8 @@ function fuzzClient(port, channelId) {
         const r = rand();
         // mostly keep the Engine.IO/Socket.IO prefix intact so the payload reaches the
         // Socket.IO layer; sometimes break the framing itself (the server closes those)
-        if (r < 0.55) p = Buffer.concat([p.subarray(0, 2), mutate(p.subarray(2))]);
-        else if (r < 0.65) p = mutate(p);
+        if (r < 0.55) p = Buffer.concat([p.subarray(0, 2), mutate(p.subarray(2), 5)]);
+        else if (r < 0.65) p = mutate(p, 5);
         ws.send(p, { binary: rand() < 0.2 });
         setImmediate(pump);
       };
