@@ -13,7 +13,7 @@ import { startServer, http } from './lib/harness.mjs';
 const REQUESTS = +(process.env.FUZZ_REQUESTS || 1500);
 const SEED = +(process.env.FUZZ_SEED || 20261129);
 
-const { rand, pick, int, mutate } = fuzzer(SEED);
+const { rand, pick, mutate } = fuzzer(SEED);
 
 const U = () => randomUUID();
 const paths = [
