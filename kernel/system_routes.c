@@ -228,8 +228,9 @@ static void env_done(void *ud) {
 static int env_submit(kn_http *h, ez_req *r, char *text) {
     env_job *j = calloc(1, sizeof *j);
     if (!j) {
+        kn_resp_error(r, 500, EZ_ERR_STANDARD, text ? "UPDATE_ERROR" : "FETCH_ERROR",
+                      "out of memory", NULL);
         free(text);
-        kn_resp_error(r, 500, EZ_ERR_STANDARD, "FETCH_ERROR", "out of memory", NULL);
         return EZ_DONE;
     }
     j->h = h;

@@ -35,6 +35,18 @@ static int ag_hexval(int c) {
     return -1;
 }
 
+/* Decodes n bytes from 2n hex digits; -1 on a non-hex digit. */
+static int ag_unhex(const char *hex, size_t n, unsigned char *out) {
+    for (size_t i = 0; i < n; i++) {
+        int hi = ag_hexval((unsigned char)hex[2 * i]),
+            lo = ag_hexval((unsigned char)hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
 int ag_secret_is_encrypted(const char *s) {
     const char *colon = strchr(s, ':');
     if (!colon || strchr(colon + 1, ':') || colon - s != 32)
@@ -91,12 +103,8 @@ static char *ag_decrypt(ag_state *st, const char *s) {
         return NULL;
     size_t n = hl / 2;
     unsigned char iv[16];
-    for (int i = 0; i < 16; i++) {
-        int hi = ag_hexval((unsigned char)s[2 * i]), lo = ag_hexval((unsigned char)s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return NULL;
-        iv[i] = (unsigned char)(hi << 4 | lo);
-    }
+    if (ag_unhex(s, sizeof iv, iv) != 0)
+        return NULL;
     unsigned char *ct = malloc(n);
     char *out = malloc(n + 16 + 1);
     if (!ct || !out) {
@@ -104,15 +112,10 @@ static char *ag_decrypt(ag_state *st, const char *s) {
         free(out);
         return NULL;
     }
-    for (size_t i = 0; i < n; i++) {
-        int hi = ag_hexval((unsigned char)hex[2 * i]),
-            lo = ag_hexval((unsigned char)hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(ct);
-            free(out);
-            return NULL;
-        }
-        ct[i] = (unsigned char)(hi << 4 | lo);
+    if (ag_unhex(hex, n, ct) != 0) {
+        free(ct);
+        free(out);
+        return NULL;
     }
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int l1 = 0, l2 = 0, ok = c != NULL;

@@ -651,10 +651,10 @@ static int dispatch_guard(ez_tk *tk, ez_req *r, const char *raw_path, size_t raw
         char a[64];
         methods_format(allow, a, sizeof a);
         json_object_set_new(r->reply.headers, "Allow", json_string(a));
-        const json_t *strict = json_object_get(tk->settings, "server.method_not_allowed_405");
-        int want_405 = json_is_true(strict) ||
-                       (json_is_integer(strict) && json_integer_value(strict)) ||
-                       (json_is_string(strict) && strcmp(json_string_value(strict), "1") == 0);
+        /* testkit settings are strings (ez_tk_set_setting), read as the kernel's int setting */
+        const char *strict =
+            json_string_value(json_object_get(tk->settings, "server.method_not_allowed_405"));
+        int want_405 = strict && strtol(strict, NULL, 10) != 0;
         if (in_api(r->path) && !want_405)
             error_num(r, 404, "API endpoint not found");
         else
