@@ -121,6 +121,17 @@ int kn_resp_error_num(ez_req *r, int status, const char *message) {
         json_pack("{s:b,s:{s:s,s:i}}", "success", 0, "error", "message", message, "code", status));
 }
 
+/* details is text; a JSON object or array text is embedded as that value (the sessions area's
+ * {"missingFields":[...]}, {"providedValue":...}). */
+static json_t *details_value(const char *details) {
+    if (details[0] == '{' || details[0] == '[') {
+        json_t *v = json_loads(details, JSON_REJECT_DUPLICATES, NULL);
+        if (v)
+            return v;
+    }
+    return json_string(details);
+}
+
 /* COMPAT §1.3: the five error envelopes. Style E with details renders them as "message", the
  * shape of the real server's raw errors ({"error":"API key required","message":"..."}). */
 static json_t *error_body(ez_err_style style, const char *code, const char *message,
@@ -141,7 +152,7 @@ static json_t *error_body(ez_err_style style, const char *code, const char *mess
             json_object_set_new(e, "timestamp", json_string(ts));
         }
         if (details)
-            json_object_set_new(e, "details", json_string(details));
+            json_object_set_new(e, "details", details_value(details));
         if (style == EZ_ERR_STANDARD)
             json_object_set_new(o, "success", json_false());
         json_object_set_new(o, "error", e);
@@ -151,7 +162,7 @@ static json_t *error_body(ez_err_style style, const char *code, const char *mess
         json_object_set_new(o, "success", json_false());
         json_object_set_new(o, "error", json_string(message));
         if (details && style == EZ_ERR_MESSAGING)
-            json_object_set_new(o, "details", json_string(details));
+            json_object_set_new(o, "details", details_value(details));
         break;
     case EZ_ERR_RAW:
     default:

@@ -87,7 +87,8 @@ struct ez_host_api {
     int (*respond_json_new)(ez_req *req, int status, json_t *body_new);
     int (*respond_raw)(ez_req *req, int status, const char *content_type, const void *data,
                        size_t len);
-    /* code may be NULL for styles without one; details may be NULL. */
+    /* code may be NULL for styles without one; details may be NULL. details that are a JSON
+     * object or array text are embedded as that value, any other text as a string. */
     int (*respond_error)(ez_req *req, int status, ez_err_style style, const char *code,
                          const char *message, const char *details);
     int (*respond_empty)(ez_req *req, int status); /* 204 and friends */

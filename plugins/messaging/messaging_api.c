@@ -101,8 +101,10 @@ static json_t *api_message_post(void *self, const json_t *msg) {
         kind = MSG_BCAST_AGENT;
     else if (strcmp(in.source_type, "agent_action") == 0)
         kind = MSG_BCAST_ACTION;
-    /* messageComplete is the runtime's to send: only it knows when a generation has ended. */
-    msg_broadcast(st, kind, &p, server, author_name, NULL);
+    /* messageComplete is the runtime's to send: only it knows when a generation has ended.
+     * Sessions and jobs store their users' messages without a socket echo (COMPAT §8, §9). */
+    if (!json_is_false(json_object_get(msg, "broadcast")))
+        msg_broadcast(st, kind, &p, server, author_name, NULL);
     json_t *root = json_incref(p.root);
     msg_posted_clear(&p);
     return root;

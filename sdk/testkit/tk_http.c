@@ -227,6 +227,16 @@ static void iso_now(ez_tk *tk, char out[32]) {
     tk->api.iso_time(ez_tk_now(tk), out);
 }
 
+/* As the kernel: JSON object or array text is embedded as that value. */
+static json_t *details_value(const char *details) {
+    if (details[0] == '{' || details[0] == '[') {
+        json_t *v = json_loads(details, JSON_REJECT_DUPLICATES, NULL);
+        if (v)
+            return v;
+    }
+    return json_string(details);
+}
+
 static json_t *error_body(ez_tk *tk, ez_err_style style, const char *code, const char *message,
                           const char *details) {
     json_t *o = json_object(), *e;
@@ -245,7 +255,7 @@ static json_t *error_body(ez_tk *tk, ez_err_style style, const char *code, const
             json_object_set_new(e, "timestamp", json_string(ts));
         }
         if (details)
-            json_object_set_new(e, "details", json_string(details));
+            json_object_set_new(e, "details", details_value(details));
         if (style == EZ_ERR_STANDARD)
             json_object_set_new(o, "success", json_false());
         json_object_set_new(o, "error", e);
@@ -255,7 +265,7 @@ static json_t *error_body(ez_tk *tk, ez_err_style style, const char *code, const
         json_object_set_new(o, "success", json_false());
         json_object_set_new(o, "error", json_string(message));
         if (details && style == EZ_ERR_MESSAGING)
-            json_object_set_new(o, "details", json_string(details));
+            json_object_set_new(o, "details", details_value(details));
         break;
     case EZ_ERR_RAW:
     default:

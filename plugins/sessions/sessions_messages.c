@@ -1,0 +1,393 @@
+/* A session's messages (COMPAT §8.2): send (websocket / http / sse transports) and history.
+ * The user's message is stored through messaging without a socket echo; the agent's reply
+ * comes back on the bus (messaging.message.created), which also wakes http/sse requests. */
+#include "sessions_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef enum { T_WEBSOCKET, T_HTTP, T_SSE } transport_t;
+
+static int invalid(ss_state *st, ez_req *req, const char *why) {
+    char msg[192];
+    snprintf(msg, sizeof msg, "Invalid content: %s", why);
+    return ss_error(st, req, 400, "VALIDATION_ERROR", msg, NULL);
+}
+
+static size_t utf8_chars(const char *s) {
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static int only_space(const char *s) {
+    for (; *s; s++)
+        if (!(*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+            return 0;
+    return 1;
+}
+
+/* -1 after answering 400. */
+static int read_transport(ss_state *st, ez_req *req, const json_t *b, transport_t *t) {
+    const json_t *v = json_object_get(b, "transport");
+    if (!v)
+        v = json_object_get(b, "mode");
+    *t = T_WEBSOCKET;
+    if (!v || json_is_null(v))
+        return 0;
+    const char *s = json_string_value(v);
+    if (s && strcmp(s, "websocket") == 0)
+        return 0;
+    if (s && (strcmp(s, "http") == 0 || strcmp(s, "sync") == 0)) {
+        *t = T_HTTP;
+        return 0;
+    }
+    if (s && (strcmp(s, "sse") == 0 || strcmp(s, "stream") == 0)) {
+        *t = T_SSE;
+        return 0;
+    }
+    char why[128];
+    snprintf(why, sizeof why, "Invalid transport \"%.40s\". Must be one of: http, sse, websocket",
+             s ? s : "(not a string)");
+    invalid(st, req, why);
+    return -1;
+}
+
+static int attachments_ok(const json_t *a) {
+    if (!a || json_is_null(a))
+        return 1;
+    if (!json_is_array(a))
+        return 0;
+    size_t i;
+    const json_t *x;
+    json_array_foreach(a, i, x) {
+        if (!json_is_object(x) || !json_is_string(json_object_get(x, "type")) ||
+            !json_is_string(json_object_get(x, "url")))
+            return 0;
+    }
+    return 1;
+}
+
+/* The snake_case userMessage of the answer, from the stored CentralRootMessage. New. */
+static json_t *user_message(ss_state *st, const json_t *root) {
+    int64_t created = 0;
+    const char *c = json_string_value(json_object_get(root, "createdAt"));
+    if (!c || st->api->parse_time(c, &created) != EZ_OK)
+        created = st->api->now_ms();
+    json_t *o = json_object();
+    json_object_set(o, "id", json_object_get(root, "id"));
+    json_object_set(o, "channel_id", json_object_get(root, "channelId"));
+    json_object_set_new(o, "message_server_id", json_string(EZ_DEFAULT_SERVER_ID));
+    json_object_set(o, "author_id", json_object_get(root, "authorId"));
+    json_object_set(o, "content", json_object_get(root, "content"));
+    json_object_set_new(o, "created_at", json_integer(created));
+    json_object_set_new(o, "source_type", json_string("user"));
+    json_object_set(o, "raw_message", json_object_get(root, "rawMessage"));
+    json_object_set(o, "metadata", json_object_get(root, "metadata"));
+    return o;
+}
+
+/* ---- http / sse: waiting for the agent ---- */
+
+static void sse_event(ss_state *st, ez_req *req, const char *event, const json_t *data) {
+    char *txt = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!txt)
+        return;
+    size_t n = strlen(event) + strlen(txt) + 32;
+    char *buf = malloc(n);
+    if (buf) {
+        int len = snprintf(buf, n, "event: %s\ndata: %s\n\n", event, txt);
+        st->api->stream_write(req, buf, (size_t)len);
+        free(buf);
+    }
+    free(txt);
+}
+
+static void waiter_unlink(ss_state *st, ss_waiter *w) {
+    for (ss_waiter **pp = &st->waiters; *pp; pp = &(*pp)->next)
+        if (*pp == w) {
+            *pp = w->next;
+            return;
+        }
+}
+
+static void waiter_free(ss_waiter *w) {
+    json_decref(w->body);
+    free(w);
+}
+
+static void waiter_fail(ss_waiter *w, const char *why) {
+    ss_state *st = w->st;
+    if (w->sse) {
+        json_t *e = json_pack("{s:s}", "error", why);
+        sse_event(st, w->req, "error", e);
+        json_decref(e);
+        st->api->stream_end(w->req);
+    } else {
+        ss_error(st, w->req, 500, "MESSAGE_SEND_FAILED", why, NULL);
+    }
+}
+
+static void waiter_timeout(void *ud) {
+    ss_waiter *w = ud;
+    w->timer = NULL; /* a fired one-shot timer is gone */
+    waiter_unlink(w->st, w);
+    waiter_fail(w, "Timed out waiting for the agent's reply");
+    waiter_free(w);
+}
+
+/* The official Content of the reply (COMPAT §7.3): rawMessage plus text, providers, simple,
+ * responseId, inReplyTo. New. */
+static json_t *agent_content(const json_t *root, const char *user_msg_id) {
+    const json_t *raw = json_object_get(root, "rawMessage");
+    json_t *c = json_is_object(raw) ? json_deep_copy(raw) : json_object();
+    if (!json_object_get(c, "text"))
+        json_object_set(c, "text", json_object_get(root, "content"));
+    if (!json_object_get(c, "providers"))
+        json_object_set_new(c, "providers", json_array());
+    if (!json_object_get(c, "simple"))
+        json_object_set_new(c, "simple", json_true());
+    if (!json_object_get(c, "responseId"))
+        json_object_set(c, "responseId", json_object_get(root, "id"));
+    if (!json_object_get(c, "inReplyTo"))
+        json_object_set_new(c, "inReplyTo", json_string(user_msg_id));
+    return c;
+}
+
+static void waiter_answer(ss_waiter *w, const json_t *root) {
+    ss_state *st = w->st;
+    json_t *content = agent_content(root, w->user_msg_id);
+    if (w->sse) {
+        json_t *chunk = json_pack("{s:O?,s:O,s:i}", "messageId", json_object_get(root, "id"),
+                                  "chunk", json_object_get(content, "text"), "index", 0);
+        if (chunk)
+            sse_event(st, w->req, "chunk", chunk);
+        json_decref(chunk);
+        sse_event(st, w->req, "done", content);
+        st->api->stream_end(w->req);
+    } else {
+        json_object_set(w->body, "agentResponse", content);
+        st->api->respond_json_new(w->req, 201, json_incref(w->body));
+    }
+    json_decref(content);
+}
+
+void ss_on_message(const char *topic, const json_t *ev, void *ud) {
+    (void)topic;
+    ss_state *st = ud;
+    const json_t *root = json_object_get(ev, "message");
+    const char *reply_to = json_string_value(json_object_get(root, "inReplyToRootMessageId"));
+    const char *author = json_string_value(json_object_get(root, "authorId"));
+    if (!reply_to || !author)
+        return;
+    ss_waiter **pp = &st->waiters;
+    while (*pp) {
+        ss_waiter *w = *pp;
+        if (strcasecmp(w->user_msg_id, reply_to) == 0 && strcasecmp(w->agent_id, author) == 0) {
+            *pp = w->next;
+            if (w->timer)
+                st->api->timer_cancel(w->timer);
+            waiter_answer(w, root);
+            waiter_free(w);
+        } else {
+            pp = &w->next;
+        }
+    }
+}
+
+void ss_waiters_cancel_all(ss_state *st) {
+    while (st->waiters) {
+        ss_waiter *w = st->waiters;
+        st->waiters = w->next;
+        if (w->timer)
+            st->api->timer_cancel(w->timer);
+        waiter_fail(w, "Server is shutting down");
+        waiter_free(w);
+    }
+}
+
+/* body_new: the 201 body without agentResponse (stolen). */
+static int wait_for_agent(ss_state *st, ez_req *req, int sse, const ss_session *s,
+                          const char *user_msg_id, json_t *body_new) {
+    ss_waiter *w = calloc(1, sizeof *w);
+    if (!w) {
+        json_decref(body_new);
+        return ss_error(st, req, 500, "MESSAGE_SEND_FAILED", "Out of memory", NULL);
+    }
+    w->st = st;
+    w->req = req;
+    w->sse = sse;
+    w->body = body_new;
+    snprintf(w->user_msg_id, sizeof w->user_msg_id, "%s", user_msg_id);
+    snprintf(w->agent_id, sizeof w->agent_id, "%s", s->agent_id);
+    if (sse) {
+        st->api->set_header(req, "Cache-Control", "no-cache");
+        st->api->stream_start(req, 200, "text/event-stream");
+        sse_event(st, req, "user_message", json_object_get(body_new, "userMessage"));
+    }
+    w->timer = st->api->timer_start(st->self, st->lim.reply_timeout_ms, 0, waiter_timeout, w);
+    if (!w->timer) {
+        waiter_fail(w, "Cannot wait for the agent's reply");
+        waiter_free(w);
+        return EZ_DONE;
+    }
+    w->next = st->waiters;
+    st->waiters = w;
+    return EZ_ASYNC;
+}
+
+int ss_h_send(ez_req *req, void *ud) {
+    ss_state *st = ud;
+    ss_session *s = ss_lookup(st, req);
+    if (!s)
+        return EZ_DONE;
+    const json_t *b = st->api->body_json(req);
+    if (!json_is_object(b))
+        return invalid(st, req, "Invalid message request format");
+    transport_t transport;
+    if (read_transport(st, req, b, &transport) != 0)
+        return EZ_DONE;
+    const json_t *cv = json_object_get(b, "content");
+    const json_t *att = json_object_get(b, "attachments"), *meta = json_object_get(b, "metadata");
+    if (!json_is_string(cv) || !attachments_ok(att) ||
+        (meta && !json_is_null(meta) && !json_is_object(meta)))
+        return invalid(st, req, "Invalid message request format");
+    const char *content = json_string_value(cv);
+    if (only_space(content))
+        return invalid(st, req, "Content cannot be empty");
+    if (utf8_chars(content) > SS_MAX_CONTENT)
+        return invalid(st, req, "Content exceeds maximum length of 4000 characters");
+    if (json_is_object(meta)) {
+        char *t = json_dumps(meta, JSON_COMPACT);
+        size_t n = t ? strlen(t) : 0;
+        free(t);
+        if (n > SS_MAX_METADATA)
+            return invalid(st, req, "Metadata exceeds maximum size of 10240 bytes");
+    }
+    int64_t now = st->api->now_ms();
+    s->last_activity = now;
+    int renewed = s->cfg.auto_renew && ss_renew(st, s, now);
+    json_t *raw = json_pack("{s:O}", "content", cv);
+    if (json_is_array(att))
+        json_object_set_new(raw, "attachments", json_deep_copy(att));
+    json_t *m = ss_channel_metadata(s);
+    if (json_is_object(meta))
+        json_object_update(m, (json_t *)meta); /* reads meta only; jansson lacks const here */
+    json_t *spec =
+        json_pack("{s:s,s:s,s:s,s:O,s:o,s:s,s:o,s:b}", "channelId", s->channel_id,
+                  "messageServerId", EZ_DEFAULT_SERVER_ID, "authorId", s->user_id, "content", cv,
+                  "rawMessage", raw, "sourceType", "user", "metadata", m, "broadcast", 0);
+    json_t *root = spec ? st->msg->message_post(st->msg->self, spec) : NULL;
+    json_decref(spec);
+    const char *mid = json_string_value(json_object_get(root, "id"));
+    if (!mid) {
+        json_decref(root);
+        char msg[128];
+        snprintf(msg, sizeof msg, "Failed to send message to session '%s'", s->id);
+        return ss_error(st, req, 500, "MESSAGE_SEND_FAILED", msg, NULL);
+    }
+    json_t *body = json_object();
+    json_object_set_new(body, "success", json_true());
+    json_object_set_new(body, "userMessage", user_message(st, root));
+    json_object_set_new(body, "sessionStatus",
+                        json_pack("{s:o,s:i,s:b,s:b}", "expiresAt", ss_iso(st, s->expires),
+                                  "renewalCount", s->renewals, "wasRenewed", renewed,
+                                  "isNearExpiration", ss_near_expiry(s, now)));
+    char user_msg_id[37];
+    snprintf(user_msg_id, sizeof user_msg_id, "%s", mid);
+    json_decref(root);
+    if (transport == T_WEBSOCKET)
+        return st->api->respond_json_new(req, 201, body), EZ_DONE;
+    return wait_for_agent(st, req, transport == T_SSE, s, user_msg_id, body);
+}
+
+/* ---- history ---- */
+
+/* -1 (after answering 400) for a value that is not a timestamp; 0 when absent. */
+static int read_cursor(ss_state *st, ez_req *req, const char *name, int64_t *out) {
+    const char *v = st->api->query(req, name);
+    *out = 0;
+    if (!v || !*v)
+        return 0;
+    if (st->api->parse_time(v, out) != EZ_OK || *out < 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "Invalid pagination parameter '%s': Must be a valid timestamp",
+                 name);
+        ss_error(st, req, 400, "VALIDATION_ERROR", msg, NULL);
+        return -1;
+    }
+    return 1;
+}
+
+static int64_t item_ms(const json_t *item) {
+    const json_t *v = json_object_get(item, "created_at");
+    return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+/* The session view of a list item (COMPAT §8.2). New. */
+static json_t *session_item(const json_t *item) {
+    const char *src = json_string_value(json_object_get(item, "sourceType"));
+    json_t *o = json_object();
+    json_object_set(o, "id", json_object_get(item, "id"));
+    json_object_set(o, "content", json_object_get(item, "content"));
+    json_object_set(o, "authorId", json_object_get(item, "authorId"));
+    json_object_set_new(o, "isAgent", json_boolean(src && strcmp(src, "agent_response") == 0));
+    json_object_set(o, "createdAt", json_object_get(item, "createdAt"));
+    const json_t *meta = json_object_get(item, "metadata");
+    json_object_set_new(o, "metadata", json_is_object(meta) ? json_deep_copy(meta) : json_object());
+    return o;
+}
+
+int ss_h_history(ez_req *req, void *ud) {
+    ss_state *st = ud;
+    ss_session *s = ss_lookup(st, req);
+    if (!s)
+        return EZ_DONE;
+    const char *lv = st->api->query(req, "limit");
+    long limit = lv ? strtol(lv, NULL, 10) : 50;
+    if (!lv || !*lv || limit == 0)
+        limit = 50; /* parseInt: NaN -> default */
+    limit = limit < 1 ? 1 : limit > 100 ? 100 : limit;
+    int64_t before, after;
+    int has_before = read_cursor(st, req, "before", &before);
+    if (has_before < 0)
+        return EZ_DONE;
+    int has_after = read_cursor(st, req, "after", &after);
+    if (has_after < 0)
+        return EZ_DONE;
+    long fetch = has_after ? (has_before ? 10 * limit : 20 * limit) : limit;
+    if (fetch > (has_before ? 500 : 1000))
+        fetch = has_before ? 500 : 1000;
+    json_t *items =
+        st->msg->messages_list(st->msg->self, s->channel_id, (int)fetch, has_before ? before : 0);
+    json_t *kept = json_array();
+    size_t i;
+    const json_t *it;
+    json_array_foreach(items, i, it) {
+        if (!has_after || item_ms(it) > after)
+            json_array_append(kept, (json_t *)it);
+    }
+    json_decref(items);
+    /* newest first; with `after` alone the page is the `limit` oldest of those newer than it */
+    size_t n = json_array_size(kept), from = 0;
+    if ((size_t)limit < n && has_after && !has_before)
+        from = n - (size_t)limit;
+    size_t to = (size_t)limit < n - from ? from + (size_t)limit : n;
+    json_t *out = json_array();
+    for (i = from; i < to; i++)
+        json_array_append_new(out, session_item(json_array_get(kept, i)));
+    json_t *body = json_object();
+    json_object_set_new(body, "messages", out);
+    json_object_set_new(body, "hasMore", json_boolean(to - from == (size_t)limit));
+    if (to > from) {
+        json_object_set_new(body, "cursors",
+                            json_pack("{s:I,s:I}", "before",
+                                      (json_int_t)item_ms(json_array_get(kept, to - 1)), "after",
+                                      (json_int_t)item_ms(json_array_get(kept, from))));
+    }
+    json_decref(kept);
+    return st->api->respond_json_new(req, 200, body), EZ_DONE;
+}
