@@ -371,14 +371,17 @@ static int64_t next_ts(msg_state *st, const char *channel_id) {
 }
 
 /* Builds the row object of a message as the store would return it. */
-static json_t *make_row(const msg_in *in, const char *id, const char *raw_txt, const char *meta_txt,
-                        int64_t ts) {
-    return json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:I}", "id", id,
+/* The row as stored, for rendering, except that raw_message and metadata are copies of the
+ * parsed values rather than their text: msg_json_col takes either, and a copy is cheaper than
+ * parsing back what was just serialised. */
+static json_t *make_row(const msg_in *in, const char *id, int64_t ts) {
+    return json_pack("{s:s, s:s, s:s?, s:s, s:s, s:o?, s:s?, s:s?, s:s?, s:o?, s:I, s:I}", "id", id,
                      "channel_id", in->channel_id, "server_id", in->server_id, "author_id",
-                     in->author_id, "content", in->content, "raw_message", raw_txt, "source_type",
-                     in->source_type, "source_id", in->source_id, "in_reply_to", in->in_reply_to,
-                     "metadata", meta_txt, "created_at", (json_int_t)ts, "updated_at",
-                     (json_int_t)ts);
+                     in->author_id, "content", in->content, "raw_message",
+                     in->raw ? json_deep_copy(in->raw) : NULL, "source_type", in->source_type,
+                     "source_id", in->source_id, "in_reply_to", in->in_reply_to, "metadata",
+                     in->metadata ? json_deep_copy(in->metadata) : NULL, "created_at",
+                     (json_int_t)ts, "updated_at", (json_int_t)ts);
 }
 
 json_t *msg_db_message_insert(msg_state *st, const msg_in *in, int64_t *ts_out, int *err_out) {
@@ -391,7 +394,7 @@ json_t *msg_db_message_insert(msg_state *st, const msg_in *in, int64_t *ts_out, 
     int64_t ts = next_ts(st, in->channel_id);
     char *raw_txt = dump_or_null(in->raw);
     char *meta_txt = dump_or_null(in->metadata);
-    json_t *row = make_row(in, id, raw_txt, meta_txt, ts);
+    json_t *row = make_row(in, id, ts);
     json_t *item = row ? msg_render_message(st, row, 1) : NULL;
     char *item_txt = item ? json_dumps(item, JSON_COMPACT) : NULL;
     json_decref(item);

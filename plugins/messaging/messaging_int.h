@@ -103,7 +103,8 @@ json_t *msg_iso(msg_state *st, int64_t ms); /* new JSON string */
 int64_t msg_limit(msg_state *st, const char *s, int64_t def);
 int msg_content_ok(msg_state *st, const char *content);
 int msg_is_channel_type(const char *t);
-/* Parses a JSON text column (NULL -> NULL). new */
+/* Parses a JSON text column, or shares a value already parsed (rows built in memory); NULL -> NULL.
+ * new */
 json_t *msg_json_col(const json_t *row, const char *col);
 const char *msg_row_str(const json_t *row, const char *col);
 int64_t msg_row_int(const json_t *row, const char *col);

@@ -144,7 +144,9 @@ int msg_is_channel_type(const char *t) {
 }
 
 json_t *msg_json_col(const json_t *row, const char *col) {
-    const json_t *v = json_object_get(row, col);
+    json_t *v = json_object_get(row, col);
+    if (json_is_object(v) || json_is_array(v))
+        return json_incref(v); /* a row built in memory (make_row) */
     if (!json_is_string(v))
         return NULL;
     return json_loadb(json_string_value(v), json_string_length(v), JSON_DECODE_ANY, NULL);
