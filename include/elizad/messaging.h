@@ -29,7 +29,7 @@ typedef struct ez_messaging_v1 {
      * authorName?, content, rawMessage?, sourceType, sourceId?, inReplyToRootMessageId?,
      * metadata?, broadcast?}. broadcast:false stores and publishes without the socket
      * messageBroadcast (sessions and jobs: COMPAT §8, §9). Returns the stored
-     * CentralRootMessage (new) or NULL. */
+     * CentralRootMessage (new; shared with the bus event, so read only) or NULL. */
     json_t *(*message_post)(void *self, const json_t *msg);
     /* Newest first, at most limit, strictly older than before_ms (0 = now) (new array). */
     json_t *(*messages_list)(void *self, const char *channel_id, int limit, int64_t before_ms);

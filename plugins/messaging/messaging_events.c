@@ -37,8 +37,9 @@ void msg_publish_created(msg_state *st, const json_t *root, const json_t *bus,
     json_t *parts = participants ? json_incref((json_t *)participants)
                                  : msg_db_participants(st, cid ? cid : "");
     json_t *m = json_object();
-    json_object_set_new(m, "message", json_deep_copy(root));
-    json_object_set_new(m, "bus", json_deep_copy(bus));
+    /* shared, not copied: neither is changed once stored (bus messages are immutable) */
+    json_object_set(m, "message", (json_t *)root);
+    json_object_set(m, "bus", (json_t *)bus);
     json_object_set_new(m, "channel", ch ? ch : json_null());
     json_object_set_new(m, "participants", parts);
     msg_publish(st, "messaging.message.created", m);

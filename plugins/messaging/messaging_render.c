@@ -145,10 +145,12 @@ json_t *msg_render_message(msg_state *st, const json_t *row, int with_list) {
     return o;
 }
 
+/* Shares a member (no copy): a stored message's rendered views are never changed after they are
+ * built, and bus messages are immutable (include/elizad/bus.h). */
 static void copy_opt(json_t *dst, const char *dkey, const json_t *src, const char *skey) {
-    const json_t *v = json_is_object(src) ? json_object_get(src, skey) : NULL;
+    json_t *v = json_is_object(src) ? json_object_get(src, skey) : NULL;
     if (v)
-        json_object_set_new(dst, dkey, json_deep_copy(v));
+        json_object_set(dst, dkey, v);
 }
 
 json_t *msg_render_bus(const json_t *root, int64_t ts, const char *server_id,
