@@ -61,22 +61,22 @@ int ss_num(const json_t *v, double *out) {
         *out = json_number_value(v);
         return 1;
     }
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        char *end;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (!*s) { /* Number("") is 0 */
-            *out = 0;
-            return 1;
-        }
-        double d = strtod(s, &end);
-        while (*end == ' ' || *end == '\t')
-            end++;
-        if (end != s && !*end && isfinite(d)) {
-            *out = d;
-            return 1;
-        }
+    if (!json_is_string(v))
+        return -2;
+    const char *s = json_string_value(v);
+    char *end;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (!*s) { /* Number("") is 0 */
+        *out = 0;
+        return 1;
+    }
+    double d = strtod(s, &end);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (end != s && !*end && isfinite(d)) {
+        *out = d;
+        return 1;
     }
     return -1;
 }
@@ -127,10 +127,10 @@ int ss_timeout_merge(const ss_state *st, ss_timeout *t, const json_t *c, int str
     int has_t = ss_num(json_object_get(c, "timeoutMinutes"), &tm);
     int has_m = ss_num(json_object_get(c, "maxDurationMinutes"), &md);
     int has_w = ss_num(json_object_get(c, "warningThresholdMinutes"), &wm);
-    if (strict && (has_t < 0 || has_m < 0 || has_w < 0 || (ar && !json_is_boolean(ar))))
+    if (strict && (has_t == -2 || has_m == -2 || has_w == -2 || (ar && !json_is_boolean(ar))))
         return -1;
-    /* not strict (creation): a value Number() cannot read is NaN, which the official server
-     * turns into the default timeout and ignores for the other two */
+    /* a value Number() cannot read is NaN, which the official server turns into the default
+     * timeout and ignores for the other two (strict or not: strings are an accepted type) */
     if (has_t > 0)
         t->timeout_min = clampd(tm, st->lim.min_timeout, st->lim.max_timeout);
     else if (has_t < 0)

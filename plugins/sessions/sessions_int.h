@@ -73,10 +73,11 @@ int ss_limits_load(ss_state *st, const json_t *cfg);
 /* The agent's defaults: server limits overridden by its SESSION_* settings. */
 ss_timeout ss_agent_timeout(ss_state *st, const char *agent_id);
 /* Merges a request's timeoutConfig onto base (COMPAT §8.1 clamping). 0, or -1 when it is not an
- * object or (strict: PATCH) has a value of the wrong type. */
+ * object or (strict: PATCH) has a value of the wrong type (not a number or string; autoRenew not
+ * a boolean). */
 int ss_timeout_merge(const ss_state *st, ss_timeout *base, const json_t *req_cfg, int strict);
 /* A numeric member: number, or a string Number() accepts. 1 = present and numeric, 0 = absent,
- * -1 = present but not a number. */
+ * -1 = a string that is not a number (NaN), -2 = another type. */
 int ss_num(const json_t *v, double *out);
 json_t *ss_timeout_json(const ss_timeout *t);
 json_t *ss_minutes_json(double m);

@@ -50,7 +50,8 @@ static int read_transport(ss_state *st, ez_req *req, const json_t *b, transport_
         return 0;
     }
     char why[128];
-    snprintf(why, sizeof why, "Invalid transport \"%.40s\". Must be one of: http, sse, websocket",
+    snprintf(why, sizeof why,
+             "Invalid transport \"%.40s\". Must be one of: http, sse, websocket, sync, stream",
              s ? s : "(not a string)");
     invalid(st, req, why);
     return -1;
