@@ -81,25 +81,26 @@ int ss_num(const json_t *v, double *out) {
     return -1;
 }
 
-/* An agent setting as text: settings.X, then settings.secrets.X (elizaOS getSetting). */
-static const char *setting(const json_t *agent, const char *key) {
+/* safeParseInt(String(setting), default, lo, hi) of the official server. */
+static void agent_minutes(const json_t *agent, const char *key, double *dst, double lo, double hi) {
     const json_t *settings = json_object_get(agent, "settings");
     const json_t *v = json_object_get(settings, key);
     if (!v)
         v = json_object_get(json_object_get(settings, "secrets"), key);
-    if (!v)
-        v = json_object_get(json_object_get(agent, "secrets"), key);
-    return json_string_value(v);
-}
-
-static void agent_minutes(const json_t *agent, const char *key, double *dst) {
-    const char *v = setting(agent, key);
-    if (v && *v) {
+    double d;
+    if (json_is_number(v)) {
+        d = json_number_value(v);
+    } else {
+        const char *s = json_string_value(v);
         char *end;
-        double d = strtod(v, &end);
-        if (end != v && isfinite(d))
-            *dst = floor(d);
+        if (!s || !*s)
+            return;
+        d = strtod(s, &end);
+        if (end == s)
+            return;
     }
+    if (isfinite(d))
+        *dst = clampd(trunc(d), lo, hi);
 }
 
 ss_timeout ss_agent_timeout(ss_state *st, const char *agent_id) {
@@ -107,21 +108,27 @@ ss_timeout ss_agent_timeout(ss_state *st, const char *agent_id) {
     json_t *agent = st->agents->get(st->agents->self, agent_id);
     if (!agent)
         return t;
-    agent_minutes(agent, "SESSION_TIMEOUT_MINUTES", &t.timeout_min);
-    agent_minutes(agent, "SESSION_MAX_DURATION_MINUTES", &t.max_duration_min);
-    agent_minutes(agent, "SESSION_WARNING_THRESHOLD_MINUTES", &t.warning_min);
-    const char *ar = setting(agent, "SESSION_AUTO_RENEW");
-    if (ar && *ar)
+    const ss_limits *l = &st->lim;
+    agent_minutes(agent, "SESSION_TIMEOUT_MINUTES", &t.timeout_min, l->min_timeout, l->max_timeout);
+    agent_minutes(agent, "SESSION_MAX_DURATION_MINUTES", &t.max_duration_min, l->min_timeout,
+                  l->max_timeout * 2);
+    agent_minutes(agent, "SESSION_WARNING_THRESHOLD_MINUTES", &t.warning_min, 1, l->max_timeout);
+    const json_t *settings = json_object_get(agent, "settings");
+    const json_t *arv = json_object_get(settings, "SESSION_AUTO_RENEW");
+    if (!arv)
+        arv = json_object_get(json_object_get(settings, "secrets"), "SESSION_AUTO_RENEW");
+    const char *ar = json_string_value(arv);
+    if (json_is_boolean(arv))
+        t.auto_renew = json_is_true(arv);
+    else if (ar && *ar)
         t.auto_renew = strcmp(ar, "true") == 0;
     json_decref(agent);
     return t;
 }
 
 int ss_timeout_merge(const ss_state *st, ss_timeout *t, const json_t *c, int strict) {
-    if (!c || json_is_null(c))
-        return 0;
     if (!json_is_object(c))
-        return -1;
+        return strict && c ? -1 : 0; /* creation: anything else carries no values */
     double tm, md, wm;
     const json_t *ar = json_object_get(c, "autoRenew");
     int has_t = ss_num(json_object_get(c, "timeoutMinutes"), &tm);
@@ -129,8 +136,8 @@ int ss_timeout_merge(const ss_state *st, ss_timeout *t, const json_t *c, int str
     int has_w = ss_num(json_object_get(c, "warningThresholdMinutes"), &wm);
     if (strict && (has_t == -2 || has_m == -2 || has_w == -2 || (ar && !json_is_boolean(ar))))
         return -1;
-    /* a value Number() cannot read is NaN, which the official server turns into the default
-     * timeout and ignores for the other two (strict or not: strings are an accepted type) */
+    /* a value Number() cannot read is NaN, which the official server turns into the server
+     * default (strict or not: strings are an accepted type) */
     if (has_t > 0)
         t->timeout_min = clampd(tm, st->lim.min_timeout, st->lim.max_timeout);
     else if (has_t < 0)
@@ -139,8 +146,12 @@ int ss_timeout_merge(const ss_state *st, ss_timeout *t, const json_t *c, int str
         t->auto_renew = json_is_true(ar);
     if (has_m > 0)
         t->max_duration_min = fmax(t->timeout_min, fmin(st->lim.max_timeout * 2, md));
+    else if (has_m < 0)
+        t->max_duration_min = st->lim.max_duration;
     if (has_w > 0)
         t->warning_min = fmax(1, wm);
+    else if (has_w < 0)
+        t->warning_min = st->lim.warning;
     return 0;
 }
 

@@ -34,7 +34,8 @@ typedef struct ss_limits {
 
 typedef struct ss_session {
     char id[37], agent_id[37], channel_id[37], user_id[37];
-    json_t *metadata; /* object, owned */
+    json_t *metadata;     /* object, owned */
+    json_t *channel_meta; /* the channel's metadata at creation, merged into messages; owned */
     int64_t created, last_activity, expires;
     ss_timeout cfg;
     int renewals;
@@ -107,6 +108,8 @@ int ss_error(ss_state *st, ez_req *req, int status, const char *code, const char
 ss_session *ss_lookup(ss_state *st, ez_req *req);
 /* {sessionId, agentId, userId, timeoutConfig, ...the creation metadata} (new). */
 json_t *ss_channel_metadata(const ss_session *s);
+/* 400 InvalidMetadataError (metadata over 10 240 characters of JSON). */
+int ss_bad_metadata(ss_state *st, ez_req *req, const json_t *meta);
 
 /* ---- sessions_messages.c ---- */
 int ss_h_send(ez_req *req, void *ud);

@@ -10,10 +10,16 @@
 
 typedef enum { T_WEBSOCKET, T_HTTP, T_SSE } transport_t;
 
+/* InvalidContentError: details {reason}. */
 static int invalid(ss_state *st, ez_req *req, const char *why) {
     char msg[192];
     snprintf(msg, sizeof msg, "Invalid content: %s", why);
-    return ss_error(st, req, 400, "VALIDATION_ERROR", msg, NULL);
+    json_t *d = json_pack("{s:s}", "reason", why);
+    char *dt = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    ss_error(st, req, 400, "VALIDATION_ERROR", msg, dt);
+    free(dt);
+    json_decref(d);
+    return EZ_DONE;
 }
 
 static size_t utf8_chars(const char *s) {
@@ -21,13 +27,6 @@ static size_t utf8_chars(const char *s) {
     for (; *s; s++)
         n += ((unsigned char)*s & 0xC0) != 0x80;
     return n;
-}
-
-static int only_space(const char *s) {
-    for (; *s; s++)
-        if (!(*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
-            return 0;
-    return 1;
 }
 
 /* -1 after answering 400. */
@@ -39,37 +38,30 @@ static int read_transport(ss_state *st, ez_req *req, const json_t *b, transport_
     if (!v || json_is_null(v))
         return 0;
     const char *s = json_string_value(v);
-    if (s && strcmp(s, "websocket") == 0)
+    if (!s) { /* the official text names the JavaScript type */
+        char why[96];
+        snprintf(why, sizeof why, "Invalid transport type \"%s\". Transport must be a string.",
+                 json_is_number(v)    ? "number"
+                 : json_is_boolean(v) ? "boolean"
+                                      : "object");
+        invalid(st, req, why);
+        return -1;
+    }
+    if (strcmp(s, "websocket") == 0)
         return 0;
-    if (s && (strcmp(s, "http") == 0 || strcmp(s, "sync") == 0)) {
+    if (strcmp(s, "http") == 0 || strcmp(s, "sync") == 0) {
         *t = T_HTTP;
         return 0;
     }
-    if (s && (strcmp(s, "sse") == 0 || strcmp(s, "stream") == 0)) {
+    if (strcmp(s, "sse") == 0 || strcmp(s, "stream") == 0) {
         *t = T_SSE;
         return 0;
     }
     char why[128];
     snprintf(why, sizeof why,
-             "Invalid transport \"%.40s\". Must be one of: http, sse, websocket, sync, stream",
-             s ? s : "(not a string)");
+             "Invalid transport \"%.40s\". Must be one of: http, sse, websocket, sync, stream", s);
     invalid(st, req, why);
     return -1;
-}
-
-static int attachments_ok(const json_t *a) {
-    if (!a || json_is_null(a))
-        return 1;
-    if (!json_is_array(a))
-        return 0;
-    size_t i;
-    const json_t *x;
-    json_array_foreach(a, i, x) {
-        if (!json_is_object(x) || !json_is_string(json_object_get(x, "type")) ||
-            !json_is_string(json_object_get(x, "url")))
-            return 0;
-    }
-    return 1;
 }
 
 /* The snake_case userMessage of the answer, from the stored CentralRootMessage. New. */
@@ -128,7 +120,10 @@ static void waiter_fail(ss_waiter *w, const char *why) {
         json_decref(e);
         st->api->stream_end(w->req);
     } else {
-        ss_error(st, w->req, 500, "MESSAGE_SEND_FAILED", why, NULL);
+        /* the official http transport answers this (messaging's envelope) on any failure */
+        (void)why;
+        st->api->respond_error(w->req, 500, EZ_ERR_MESSAGING, NULL,
+                               "Failed to process message in HTTP transport", NULL);
     }
 }
 
@@ -242,22 +237,20 @@ static int wait_for_agent(ss_state *st, ez_req *req, int sse, const ss_session *
 
 int ss_h_send(ez_req *req, void *ud) {
     ss_state *st = ud;
-    ss_session *s = ss_lookup(st, req);
-    if (!s)
-        return EZ_DONE;
+    /* the official order: request shape first, then the session, then the content */
     const json_t *b = st->api->body_json(req);
-    if (!json_is_object(b))
-        return invalid(st, req, "Invalid message request format");
     transport_t transport;
     if (read_transport(st, req, b, &transport) != 0)
         return EZ_DONE;
     const json_t *cv = json_object_get(b, "content");
     const json_t *att = json_object_get(b, "attachments"), *meta = json_object_get(b, "metadata");
-    if (!json_is_string(cv) || !attachments_ok(att) ||
-        (meta && !json_is_null(meta) && !json_is_object(meta)))
+    if (!json_is_string(cv))
         return invalid(st, req, "Invalid message request format");
+    ss_session *s = ss_lookup(st, req);
+    if (!s)
+        return EZ_DONE;
     const char *content = json_string_value(cv);
-    if (only_space(content))
+    if (!*content)
         return invalid(st, req, "Content cannot be empty");
     if (utf8_chars(content) > SS_MAX_CONTENT)
         return invalid(st, req, "Content exceeds maximum length of 4000 characters");
@@ -266,15 +259,16 @@ int ss_h_send(ez_req *req, void *ud) {
         size_t n = t ? strlen(t) : 0;
         free(t);
         if (n > SS_MAX_METADATA)
-            return invalid(st, req, "Metadata exceeds maximum size of 10240 bytes");
+            return ss_bad_metadata(st, req, meta);
     }
     int64_t now = st->api->now_ms();
     s->last_activity = now;
     int renewed = s->cfg.auto_renew && ss_renew(st, s, now);
     json_t *raw = json_pack("{s:O}", "content", cv);
-    if (json_is_array(att))
+    if (att && !json_is_null(att)) /* stored as given, as the official server does */
         json_object_set_new(raw, "attachments", json_deep_copy(att));
-    json_t *m = ss_channel_metadata(s);
+    json_t *m = json_deep_copy(s->channel_meta);
+    json_object_set_new(m, "sessionId", json_string(s->id));
     if (json_is_object(meta))
         json_object_update(m, (json_t *)meta); /* reads meta only; jansson lacks const here */
     json_t *spec =
@@ -287,7 +281,9 @@ int ss_h_send(ez_req *req, void *ud) {
     if (!mid) {
         json_decref(root);
         char msg[128];
-        snprintf(msg, sizeof msg, "Failed to send message to session '%s'", s->id);
+        snprintf(msg, sizeof msg,
+                 "Failed to send message in session '%s': Failed to create message in database",
+                 s->id);
         return ss_error(st, req, 500, "MESSAGE_SEND_FAILED", msg, NULL);
     }
     json_t *body = json_object();
@@ -347,10 +343,12 @@ int ss_h_history(ez_req *req, void *ud) {
     ss_session *s = ss_lookup(st, req);
     if (!s)
         return EZ_DONE;
+    /* safeParseInt(limit, 50, 1, 100): absent or NaN is 50, anything else is clamped */
     const char *lv = st->api->query(req, "limit");
-    long limit = lv ? strtol(lv, NULL, 10) : 50;
-    if (!lv || !*lv || limit == 0)
-        limit = 50; /* parseInt: NaN -> default */
+    char *end = NULL;
+    long limit = lv && *lv ? strtol(lv, &end, 10) : 50;
+    if (lv && *lv && end == lv)
+        limit = 50;
     limit = limit < 1 ? 1 : limit > 100 ? 100 : limit;
     int64_t before, after;
     int has_before = read_cursor(st, req, "before", &before);

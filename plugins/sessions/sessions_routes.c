@@ -50,6 +50,24 @@ static size_t json_size(const json_t *v) {
     return n;
 }
 
+/* InvalidTimeoutConfigError: details {reason, providedConfig}. */
+static int bad_timeout(ss_state *st, ez_req *req, const char *why, const json_t *config) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "Invalid timeout configuration: %s", why);
+    json_t *d = json_pack("{s:s,s:O?}", "reason", why, "providedConfig", (json_t *)config);
+    validation(st, req, msg, d);
+    json_decref(d);
+    return EZ_DONE;
+}
+
+int ss_bad_metadata(ss_state *st, ez_req *req, const json_t *meta) {
+    static const char why[] = "Metadata exceeds maximum size of 10240 bytes";
+    json_t *d = json_pack("{s:s,s:O}", "reason", why, "providedMetadata", (json_t *)meta);
+    validation(st, req, "Invalid metadata: Metadata exceeds maximum size of 10240 bytes", d);
+    json_decref(d);
+    return EZ_DONE;
+}
+
 static int bad_uuid(ss_state *st, ez_req *req, const char *field, const json_t *value) {
     char msg[96];
     snprintf(msg, sizeof msg, "Invalid UUID format for field '%s'", field);
@@ -76,7 +94,7 @@ static int h_create(ez_req *req, void *ud) {
     const json_t *agent = json_object_get(b, "agentId"), *user = json_object_get(b, "userId");
     const json_t *meta = json_object_get(b, "metadata"), *tc = json_object_get(b, "timeoutConfig");
     const char *agent_id = json_string_value(agent), *user_id = json_string_value(user);
-    if (!json_is_object(b) || !agent_id || !*agent_id || !user_id || !*user_id) {
+    if (!agent_id || !user_id) {
         json_t *d = json_pack("{s:[ss]}", "missingFields", "agentId", "userId");
         validation(st, req, "Missing required fields: agentId, userId", d);
         json_decref(d);
@@ -86,43 +104,43 @@ static int h_create(ez_req *req, void *ud) {
         return bad_uuid(st, req, "agentId", agent);
     if (!st->api->uuid_valid(user_id))
         return bad_uuid(st, req, "userId", user);
-    if (meta && !json_is_null(meta) && !json_is_object(meta))
-        return validation(st, req, "Invalid metadata: Metadata must be an object", NULL);
-    if (json_is_object(meta) && json_size(meta) > SS_MAX_METADATA)
-        return validation(st, req, "Metadata exceeds maximum size of 10240 bytes", NULL);
-    ss_timeout cfg = ss_agent_timeout(st, agent_id);
-    if (ss_timeout_merge(st, &cfg, tc, 0) != 0)
-        return validation(
-            st, req, "Invalid timeout configuration: Invalid timeout configuration format", NULL);
     if (!st->agents->is_active(st->agents->self, agent_id)) {
         char msg[96];
         snprintf(msg, sizeof msg, "Agent with ID '%s' not found", agent_id);
         return ss_error(st, req, 404, "AGENT_NOT_FOUND", msg, NULL);
     }
+    if (json_is_object(meta) && json_size(meta) > SS_MAX_METADATA)
+        return ss_bad_metadata(st, req, meta);
+    ss_timeout cfg = ss_agent_timeout(st, agent_id);
+    ss_timeout_merge(st, &cfg, tc, 0); /* creation takes any shape: NaN becomes the default */
     if (st->count >= st->lim.max_sessions)
         return ss_error(st, req, 500, "SESSION_CREATION_FAILED",
                         "Failed to create session: too many sessions", NULL);
     ss_session *s = calloc(1, sizeof *s);
     if (!s)
-        return ss_error(st, req, 500, "SESSION_CREATION_FAILED", "Failed to create session", NULL);
+        return ss_error(st, req, 500, "SESSION_CREATION_FAILED",
+                        "Failed to create session: out of memory", NULL);
     st->api->uuid_v4(s->id);
     snprintf(s->agent_id, sizeof s->agent_id, "%s", agent_id);
     snprintf(s->user_id, sizeof s->user_id, "%s", user_id);
     s->metadata = json_is_object(meta) ? json_deep_copy(meta) : json_object();
     s->cfg = cfg;
+    s->channel_meta = ss_channel_metadata(s);
     char name[48];
     snprintf(name, sizeof name, "session-%s", s->id);
     json_t *spec =
         json_pack("{s:s,s:s,s:s,s:o,s:[s]}", "name", name, "messageServerId", EZ_DEFAULT_SERVER_ID,
-                  "type", "DM", "metadata", ss_channel_metadata(s), "participants", agent_id);
+                  "type", "DM", "metadata", json_incref(s->channel_meta), "participants", agent_id);
     json_t *ch = spec ? st->msg->channel_create(st->msg->self, spec) : NULL;
     json_decref(spec);
     const char *cid = json_string_value(json_object_get(ch, "id"));
-    if (!cid || !s->metadata) {
+    if (!cid || !s->metadata || !s->channel_meta) {
         json_decref(ch);
         json_decref(s->metadata);
+        json_decref(s->channel_meta);
         free(s);
-        return ss_error(st, req, 500, "SESSION_CREATION_FAILED", "Failed to create session channel",
+        return ss_error(st, req, 500, "SESSION_CREATION_FAILED",
+                        "Failed to create session: Failed to create channel or add participants",
                         NULL);
     }
     snprintf(s->channel_id, sizeof s->channel_id, "%s", cid);
@@ -230,16 +248,14 @@ static int h_timeout(ez_req *req, void *ud) {
     /* merged onto the agent's defaults, not the session's current values (COMPAT §8.2) */
     ss_timeout cfg = ss_agent_timeout(st, s->agent_id);
     if (!json_is_object(b) || ss_timeout_merge(st, &cfg, b, 1) != 0)
-        return validation(
-            st, req, "Invalid timeout configuration: Invalid timeout configuration format", NULL);
+        return bad_timeout(st, req, "Invalid timeout configuration format", b);
     double t;
     if (ss_num(json_object_get(b, "timeoutMinutes"), &t) > 0 &&
         (t < st->lim.min_timeout || t > st->lim.max_timeout)) {
-        char msg[128];
-        snprintf(msg, sizeof msg,
-                 "Invalid timeout configuration: Timeout must be between %g and %g minutes",
-                 st->lim.min_timeout, st->lim.max_timeout);
-        return validation(st, req, msg, NULL);
+        char why[96];
+        snprintf(why, sizeof why, "Timeout must be between %g and %g minutes", st->lim.min_timeout,
+                 st->lim.max_timeout);
+        return bad_timeout(st, req, why, b);
     }
     int64_t now = st->api->now_ms();
     s->cfg = cfg;
@@ -251,9 +267,14 @@ static int h_timeout(ez_req *req, void *ud) {
 
 static int h_delete(ez_req *req, void *ud) {
     ss_state *st = ud;
-    ss_session *s = ss_lookup(st, req);
-    if (!s)
-        return EZ_DONE;
+    /* no expiry check: an expired session not yet swept is deleted like a live one */
+    const char *id = st->api->param(req, "sessionId");
+    ss_session *s = id ? ss_find(st, id) : NULL;
+    if (!s) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "Session with ID '%.*s' not found", ID_SHOWN, id ? id : "");
+        return ss_error(st, req, 404, "SESSION_NOT_FOUND", msg, NULL);
+    }
     char msg[96];
     snprintf(msg, sizeof msg, "Session %s deleted successfully", s->id);
     ss_remove(st, s); /* the channel and its messages stay, as in the official server */

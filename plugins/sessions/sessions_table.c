@@ -38,6 +38,7 @@ void ss_insert(ss_state *st, ss_session *s) {
 
 static void session_free(ss_session *s) {
     json_decref(s->metadata);
+    json_decref(s->channel_meta);
     free(s);
 }
 
