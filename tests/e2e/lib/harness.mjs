@@ -29,7 +29,7 @@ export function freePort() {
 export async function startServer(opts = {}) {
   const port = opts.port || (await freePort());
   const dataDir = opts.dataDir || mkdtempSync(join(tmpdir(), 'elizad-e2e-'));
-  const plugins = opts.plugins || ['messaging', 'agents', 'runtime', 'model_eliza', 'sessions', 'logs'];
+  const plugins = opts.plugins || ['messaging', 'agents', 'runtime', 'model_eliza', 'sessions', 'jobs', 'logs'];
   const conf = join(dataDir, 'elizad.conf');
   writeFileSync(
     conf,
