@@ -51,6 +51,14 @@ static int guard(kn_http *h, ez_req *r, evhtp_request_t *ev) {
                                    "Invalid or missing Content-Type header"));
         return 1;
     }
+    /* an encoded NUL would cut the decoded path that handlers see: refuse it outright */
+    if (memmem(r->raw_path, r->raw_path_len, "%00", 3)) {
+        if (in_api)
+            kn_resp_error_num(r, 400, "Invalid path");
+        else
+            kn_resp_json_new(r, 400, json_pack("{s:s}", "error", "Invalid path"));
+        return 1;
+    }
     if (r->mr == KN_MATCH_NOT_FOUND) {
         if (in_api)
             kn_resp_error_num(r, 404, "API endpoint not found");

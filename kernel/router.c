@@ -399,6 +399,10 @@ kn_match_result kn_router_match(const kn_router *r, unsigned method, const char 
     /* a trailing slash ends the loop without an empty segment; "//" yields one, which only a
      * "*" can match. An unknown method (mask 0) still walks, to collect what the path allows. */
     const kn_route *rt = dfs(&r->root, 0, &w);
+    /* A root catch-all (a lone "*" segment: the web UI's pages) yields to a more specific pattern
+     * that has this path for other methods: that request is a method mismatch, not a page. */
+    if (rt && rt->star && rt->nsegs == 0 && w.allow)
+        rt = NULL;
     if (!rt) {
         m->allow = w.allow;
         return w.allow ? KN_MATCH_NO_METHOD : KN_MATCH_NOT_FOUND;

@@ -3,7 +3,8 @@
  * case-insensitively), ":name" parameters, ":name(uuid)" validated parameters and one trailing
  * "*" (the rest of the path, maybe empty). A trailing slash is ignored on both sides.
  * Precedence at every segment: literal, then parameter, then "*", with backtracking, so
- * "/api/agents/worlds" beats "/api/agents/:agentId". Loop thread only. */
+ * "/api/agents/worlds" beats "/api/agents/:agentId". A root catch-all (a lone "*" segment) never
+ * turns a method mismatch on a more specific pattern into a match. Loop thread only. */
 #ifndef KN_ROUTER_H
 #define KN_ROUTER_H
 

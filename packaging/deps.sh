@@ -8,6 +8,8 @@ PKGS=(build-essential cmake pkg-config binutils
       libevhtp-dev libevent-dev libjansson-dev libsqlite3-dev libconfig-dev libssl-dev
       libcurl4-openssl-dev libwebsockets-dev
       curl ca-certificates procps wrk cppcheck jq)
+# --test: what only the test suite needs (a real browser for the web UI test)
+if [ "${1:-}" = "--test" ]; then PKGS+=(chromium); fi
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }

@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 JOBS=${JOBS:-$(nproc)}
 
-bash packaging/deps.sh || exit 1
+bash packaging/deps.sh --test || exit 1
 if [ ! -d tests/e2e/node_modules/socket.io-client ] || [ ! -d tests/e2e/node_modules/@elizaos/api-client ]; then
   echo "test.sh: npm ci (tests/e2e)"
   (cd tests/e2e && { timeout 600 npm ci --no-audit --no-fund --loglevel=error ||

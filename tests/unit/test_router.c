@@ -243,6 +243,15 @@ static void test_not_found_and_method(void) {
     CHECK(m->rc == KN_MATCH_FOUND);
     CHECK_STR(label(m), "logs");
 
+    /* a root catch-all (a web UI) serves unknown paths but not other methods of known ones */
+    CHECK(add(r, EZ_GET, "/*", "ui") == EZ_OK);
+    CHECK_STR(label(match(r, EZ_GET, "/chat/1")), "ui");
+    CHECK_STR(label(match(r, EZ_GET, "/api/nothing")), "ui");
+    m = match(r, EZ_GET, "/api/things/1");
+    CHECK(m->rc == KN_MATCH_NO_METHOD);
+    CHECK(m->m.allow == EZ_PUT);
+    CHECK(match(r, EZ_PATCH, "/api/server/logs")->m.allow == (EZ_GET | EZ_POST | EZ_DELETE));
+
     char small[4];
     kn_methods_format(EZ_GET | EZ_POST, small, sizeof small);
     CHECK_STR(small, "GET");
