@@ -7,6 +7,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config binutils
       libevhtp-dev libevent-dev libjansson-dev libsqlite3-dev libconfig-dev libssl-dev
       libcurl4-openssl-dev libwebsockets-dev
+      flite1-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
       curl ca-certificates procps wrk cppcheck jq)
 # --test: what only the test suite needs (a real browser for the web UI test)
 if [ "${1:-}" = "--test" ]; then PKGS+=(chromium); fi

@@ -51,7 +51,7 @@ static void test_defaults(void) {
     CHECK(kn_config_get(c, "server.nope") == NULL);
     CHECK_INT(kn_config_get_int(c, "server.port", 1), 3000);
     CHECK_INT(kn_config_get_int(c, "server.nope", 7), 7);
-    CHECK_INT(kn_config_plugin_count(c), 8);
+    CHECK_INT(kn_config_plugin_count(c), 9);
     CHECK_STR(kn_config_plugin_name(c, 0), "messaging");
     CHECK_STR(kn_config_plugin_name(c, 3), "model_eliza");
     CHECK_STR(kn_config_plugin_name(c, 4), "sessions");

@@ -1,0 +1,127 @@
+/* Speech to text with CMU pocketsphinx 5prealpha ("0.8" in Debian) and its US English model
+ * (acoustic model, 3-gram language model, CMU dictionary; package pocketsphinx-en-us). The
+ * decoder is loaded by the first recognition (half a second and ~95 MB, on a worker) and then
+ * kept; a decoder is not thread-safe, so each instance has one behind its own mutex. */
+#include "audio_engine.h"
+
+#include <pocketsphinx.h>
+#include <pthread.h>
+#include <sphinxbase/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef AUDIO_PS_MODELDIR
+#define AUDIO_PS_MODELDIR "/usr/share/pocketsphinx/model"
+#endif
+
+#define PATH_LEN 512
+
+struct au_stt {
+    char hmm[PATH_LEN], lm[PATH_LEN], dict[PATH_LEN];
+    pthread_mutex_t mu; /* guards everything below */
+    cmd_ln_t *config;
+    ps_decoder_t *ps;
+};
+
+static int is_set(const char *s) {
+    return s && *s;
+}
+
+static int exists(const char *path, int want_dir) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && (want_dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode));
+}
+
+au_stt *au_stt_new(const au_stt_paths *paths, char *why, size_t whylen) {
+    au_stt *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
+    snprintf(s->hmm, sizeof s->hmm, "%s",
+             is_set(paths->hmm) ? paths->hmm : AUDIO_PS_MODELDIR "/en-us/en-us");
+    snprintf(s->lm, sizeof s->lm, "%s",
+             is_set(paths->lm) ? paths->lm : AUDIO_PS_MODELDIR "/en-us/en-us.lm.bin");
+    snprintf(s->dict, sizeof s->dict, "%s",
+             is_set(paths->dict) ? paths->dict : AUDIO_PS_MODELDIR "/en-us/cmudict-en-us.dict");
+    const char *missing = !exists(s->hmm, 1)    ? s->hmm
+                          : !exists(s->lm, 0)   ? s->lm
+                          : !exists(s->dict, 0) ? s->dict
+                                                : NULL;
+    if (missing) {
+        snprintf(why, whylen, "pocketsphinx model file missing: %s (package pocketsphinx-en-us)",
+                 missing);
+        free(s);
+        return NULL;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    return s;
+}
+
+/* Under s->mu. */
+static int load(au_stt *s, char *why, size_t whylen) {
+    if (s->ps)
+        return 0;
+    err_set_logfp(NULL); /* the library logs pages of INFO lines to stderr otherwise */
+    s->config =
+        cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", s->hmm, "-lm", s->lm, "-dict", s->dict, NULL);
+    if (s->config)
+        s->ps = ps_init(s->config);
+    if (!s->ps) {
+        if (s->config)
+            cmd_ln_free_r(s->config);
+        s->config = NULL;
+        snprintf(why, whylen, "pocketsphinx could not load its model (%s)", s->hmm);
+        return -1;
+    }
+    return 0;
+}
+
+int au_stt_recognize(au_stt *s, const int16_t *samples, size_t n, char **text, char *why,
+                     size_t whylen) {
+    *text = NULL;
+    pthread_mutex_lock(&s->mu);
+    int rc = load(s, why, whylen);
+    if (rc == 0 && ps_start_utt(s->ps) < 0) {
+        snprintf(why, whylen, "pocketsphinx could not start an utterance");
+        rc = -1;
+    }
+    if (rc == 0) {
+        /* one call with the whole utterance: batch cepstral mean normalisation recognises a
+         * short clip better than live mode */
+        int frames = ps_process_raw(s->ps, samples, n, FALSE, TRUE);
+        if (ps_end_utt(s->ps) < 0 || frames < 0) {
+            snprintf(why, whylen, "pocketsphinx failed to decode the audio");
+            rc = -1;
+        }
+    }
+    if (rc == 0) {
+        int32 score = 0;
+        const char *hyp = ps_get_hyp(s->ps, &score);
+        *text = strdup(hyp ? hyp : "");
+        if (!*text) {
+            snprintf(why, whylen, "out of memory");
+            rc = -1;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+const char *au_stt_describe(const au_stt *s) {
+    (void)s;
+    return "pocketsphinx 5prealpha (en-us)";
+}
+
+void au_stt_free(au_stt *s) {
+    if (!s)
+        return;
+    if (s->ps)
+        ps_free(s->ps);
+    if (s->config)
+        cmd_ln_free_r(s->config);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
