@@ -36,7 +36,7 @@ static const setting_def defs[] = {
     {"server.cors_origin", T_STR, 0, 0, "CORS_ORIGIN", "API_CORS_ORIGIN", ""},
     {"server.max_body", T_SIZE, 1, 1LL << 30, "EXPRESS_MAX_PAYLOAD", NULL, "2097152"},
     /* multipart uploads (media, audio): multer's 50 MB in the real server */
-    {"server.max_upload", T_SIZE, 1, 1LL << 32, NULL, NULL, "52428800"},
+    {"server.max_upload", T_SIZE, 1, 1LL << 32, NULL, NULL, "53477376"},
     {"server.plugin_dir", T_STR, 0, 0, "ELIZAD_PLUGIN_DIR", NULL, ""},
     {"server.header_timeout_ms", T_INT, 0, BIG, NULL, NULL, "10000"},
     {"server.idle_timeout_ms", T_INT, 0, BIG, NULL, NULL, "5000"},

@@ -36,7 +36,7 @@ static void test_defaults(void) {
     CHECK(kn_config_get(c, "server.cors_origin") == NULL);
     CHECK_STR(kn_config_get(c, "server.max_body"), "2097152");
     CHECK(kn_config_get(c, "server.plugin_dir") == NULL);
-    CHECK_STR(kn_config_get(c, "server.max_upload"), "52428800");
+    CHECK_STR(kn_config_get(c, "server.max_upload"), "53477376");
     CHECK_STR(kn_config_get(c, "server.header_timeout_ms"), "10000");
     CHECK_STR(kn_config_get(c, "server.idle_timeout_ms"), "5000");
     CHECK_STR(kn_config_get(c, "server.request_timeout_ms"), "30000");
@@ -51,7 +51,7 @@ static void test_defaults(void) {
     CHECK(kn_config_get(c, "server.nope") == NULL);
     CHECK_INT(kn_config_get_int(c, "server.port", 1), 3000);
     CHECK_INT(kn_config_get_int(c, "server.nope", 7), 7);
-    CHECK_INT(kn_config_plugin_count(c), 9);
+    CHECK_INT(kn_config_plugin_count(c), 10);
     CHECK_STR(kn_config_plugin_name(c, 0), "messaging");
     CHECK_STR(kn_config_plugin_name(c, 3), "model_eliza");
     CHECK_STR(kn_config_plugin_name(c, 4), "sessions");
