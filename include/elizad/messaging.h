@@ -33,6 +33,14 @@ typedef struct ez_messaging_v1 {
     json_t *(*message_post)(void *self, const json_t *msg);
     /* Newest first, at most limit, strictly older than before_ms (0 = now) (new array). */
     json_t *(*messages_list)(void *self, const char *channel_id, int limit, int64_t before_ms);
+    /* Answers a REST request once agent_id's reply to user_msg_id is stored (transports "http"
+     * and "sse", COMPAT §7.3), or after messaging's reply_timeout_ms with the official 500.
+     * body_new (stolen): the 201 answer so far, {success, userMessage, ...}: http adds
+     * agentResponse to it; sse streams user_message (its userMessage), chunk, done. Returns
+     * EZ_ASYNC for the route handler (EZ_DONE when it answered at once). Appended: importers
+     * check size before using it. */
+    int (*reply_wait)(void *self, ez_req *req, int sse, const char *user_msg_id,
+                      const char *agent_id, json_t *body_new);
 } ez_messaging_v1;
 
 /* Bus topics published by messaging:

@@ -131,6 +131,17 @@ static json_t *api_messages_list(void *self, const char *channel_id, int limit, 
     return out;
 }
 
+static int api_reply_wait(void *self, ez_req *req, int sse, const char *user_msg_id,
+                          const char *agent_id, json_t *body_new) {
+    msg_state *st = self;
+    if (!req || !msg_valid_uuid_s(st, user_msg_id) || !msg_valid_uuid_s(st, agent_id) ||
+        !json_is_object(body_new)) {
+        json_decref(body_new);
+        return msg_fail(st, req, 500, "Failed to process message in HTTP transport");
+    }
+    return msg_waiter_start(st, req, sse, user_msg_id, agent_id, body_new);
+}
+
 void msg_api_fill(msg_state *st) {
     st->v1.size = sizeof st->v1;
     st->v1.self = st;
@@ -139,4 +150,5 @@ void msg_api_fill(msg_state *st) {
     st->v1.channel_create = api_channel_create;
     st->v1.message_post = api_message_post;
     st->v1.messages_list = api_messages_list;
+    st->v1.reply_wait = api_reply_wait;
 }

@@ -30,7 +30,7 @@ typedef struct msg_waiter {
     int sse;
     char user_msg_id[37];
     char agent_id[37];
-    json_t *user_message; /* bus structure of the user message (owned) */
+    json_t *body; /* the 201 answer without agentResponse: {success, userMessage, ...} (owned) */
 } msg_waiter;
 
 /* A rendered page of GET .../messages, kept until its channel changes: pages are read far more
@@ -217,10 +217,11 @@ json_t *msg_autocreate_channel(msg_state *st, const char *channel_id, const char
 /* Resolves http/sse waiters answered by this stored message. */
 void msg_waiters_reply(msg_state *st, const json_t *root);
 void msg_waiters_cancel_all(msg_state *st);
-/* Parks a request until the agent answers user_msg_id (or the reply timeout). Returns
- * EZ_ASYNC. user_message_new stolen. */
+/* Parks a request until the agent answers user_msg_id (or the reply timeout). body_new (stolen):
+ * the 201 answer so far, {success, userMessage, ...}; agentResponse is added to it (http), or its
+ * userMessage starts the event stream (sse). Returns EZ_ASYNC, or EZ_DONE once answered. */
 int msg_waiter_start(msg_state *st, ez_req *req, int sse, const char *user_msg_id,
-                     const char *agent_id, json_t *user_message_new);
+                     const char *agent_id, json_t *body_new);
 
 /* ---- route files: each registers its own routes (init only) ---- */
 int msg_servers_register(msg_state *st);

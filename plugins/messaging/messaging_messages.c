@@ -250,7 +250,8 @@ static int h_post(ez_req *req, void *ud) {
     if (!agents || !agents->is_active || !msg_valid_uuid_s(st, agent) ||
         !agents->is_active(agents->self, agent))
         return reply_without_runtime(st, req, transport, user_msg);
-    return msg_waiter_start(st, req, transport == T_SSE, user_id, agent, user_msg);
+    json_t *body = json_pack("{s:b,s:o}", "success", 1, "userMessage", user_msg);
+    return msg_waiter_start(st, req, transport == T_SSE, user_id, agent, body);
 }
 
 static int h_delete_one(ez_req *req, void *ud) {

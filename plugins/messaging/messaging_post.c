@@ -99,7 +99,7 @@ static void waiter_unlink(msg_state *st, msg_waiter *w) {
 }
 
 static void waiter_free(msg_waiter *w) {
-    json_decref(w->user_message);
+    json_decref(w->body);
     free(w);
 }
 
@@ -169,11 +169,8 @@ static void waiter_answer(msg_waiter *w, const json_t *root) {
         sse_event(st, w->req, "done", content);
         st->api->stream_end(w->req);
     } else {
-        json_t *body = json_object();
-        json_object_set_new(body, "success", json_true());
-        json_object_set(body, "userMessage", w->user_message);
-        json_object_set(body, "agentResponse", content);
-        st->api->respond_json_new(w->req, 201, body);
+        json_object_set(w->body, "agentResponse", content);
+        st->api->respond_json_new(w->req, 201, json_incref(w->body));
     }
     json_decref(content);
 }
@@ -210,10 +207,10 @@ void msg_waiters_cancel_all(msg_state *st) {
 }
 
 int msg_waiter_start(msg_state *st, ez_req *req, int sse, const char *user_msg_id,
-                     const char *agent_id, json_t *user_message_new) {
+                     const char *agent_id, json_t *body_new) {
     msg_waiter *w = calloc(1, sizeof *w);
     if (!w) {
-        json_decref(user_message_new);
+        json_decref(body_new);
         return msg_fail(st, req, 500, "Failed to process message in HTTP transport");
     }
     w->st = st;
@@ -221,11 +218,11 @@ int msg_waiter_start(msg_state *st, ez_req *req, int sse, const char *user_msg_i
     w->sse = sse;
     snprintf(w->user_msg_id, sizeof w->user_msg_id, "%s", user_msg_id);
     snprintf(w->agent_id, sizeof w->agent_id, "%s", agent_id);
-    w->user_message = user_message_new;
+    w->body = body_new;
     if (sse) {
         st->api->set_header(req, "Cache-Control", "no-cache");
         st->api->stream_start(req, 200, "text/event-stream");
-        sse_event(st, req, "user_message", user_message_new);
+        sse_event(st, req, "user_message", json_object_get(body_new, "userMessage"));
     }
     w->timer = st->api->timer_start(st->self, st->reply_timeout_ms, 0, waiter_timeout, w);
     if (!w->timer) {

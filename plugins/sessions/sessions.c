@@ -24,8 +24,6 @@ static const ez_config_field sessions_config[] = {
      "period of the expiry sweep, 1..60 (SESSION_CLEANUP_INTERVAL_MINUTES)"},
     {EZ_CFG_INT, "max_sessions", "100000", 0, 0,
      "sessions held at once; beyond it creation answers 500 SESSION_CREATION_FAILED"},
-    {EZ_CFG_INT, "reply_timeout_ms", "60000", 0, 0,
-     "transport http/sse: how long a request waits for the agent's reply"},
     {EZ_CFG_END, NULL, NULL, 0, 0, NULL},
 };
 
@@ -41,7 +39,8 @@ static int sessions_init(ez_plugin *self, const ez_host_api *api, const json_t *
     st->msg = api->import_api(self, EZ_MESSAGING_V1);
     st->agents = api->import_api(self, EZ_AGENTS_V1);
     int rc = ss_limits_load(st, cfg);
-    if (rc == EZ_OK && (!st->msg || st->msg->size < sizeof(ez_messaging_v1))) {
+    if (rc == EZ_OK &&
+        (!st->msg || st->msg->size < sizeof(ez_messaging_v1) || !st->msg->reply_wait)) {
         EZ_LOG(api, self, EZ_ERR, "%s is missing or too old", EZ_MESSAGING_V1);
         rc = EZ_ENOENT;
     }
@@ -51,8 +50,6 @@ static int sessions_init(ez_plugin *self, const ez_host_api *api, const json_t *
     }
     if (rc == EZ_OK)
         rc = ss_routes_register(st);
-    if (rc == EZ_OK)
-        rc = api->subscribe(self, "messaging.message.created", ss_on_message, st, NULL);
     if (rc != EZ_OK) {
         sessions_destroy(st);
         return rc;
@@ -67,11 +64,6 @@ static int sessions_start(void *state) {
     return st->sweep ? EZ_OK : EZ_ENOMEM;
 }
 
-static void sessions_stop(void *state) {
-    ss_state *st = state;
-    ss_waiters_cancel_all(st);
-}
-
 static void sessions_destroy(void *state) {
     ss_state *st = state;
     if (!st)
@@ -83,4 +75,4 @@ static void sessions_destroy(void *state) {
 EZ_PLUGIN(.name = "sessions", .version = "1.0.0",
           .description = "Sessions API: timed conversations with one agent over messaging",
           .requires = sessions_requires, .config = sessions_config, .init = sessions_init,
-          .start = sessions_start, .stop = sessions_stop, .destroy = sessions_destroy);
+          .start = sessions_start, .destroy = sessions_destroy);

@@ -44,11 +44,8 @@ int ss_limits_load(ss_state *st, const json_t *cfg) {
                               60000.0);
     const json_t *m = json_object_get(cfg, "max_sessions");
     l->max_sessions = json_is_integer(m) ? (int)json_integer_value(m) : 100000;
-    const json_t *r = json_object_get(cfg, "reply_timeout_ms");
-    l->reply_timeout_ms = json_is_integer(r) ? json_integer_value(r) : 60000;
-    if (l->max_sessions < 1 || l->max_sessions > 10000000 || l->reply_timeout_ms < 1) {
-        EZ_LOG(st->api, st->self, EZ_ERR,
-               "max_sessions (1..10000000) or reply_timeout_ms (>= 1) out of range");
+    if (l->max_sessions < 1 || l->max_sessions > 10000000) {
+        EZ_LOG(st->api, st->self, EZ_ERR, "max_sessions out of range (1..10000000)");
         return EZ_EINVAL;
     }
     return EZ_OK;

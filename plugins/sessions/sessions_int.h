@@ -29,7 +29,6 @@ typedef struct ss_limits {
     double default_timeout, min_timeout, max_timeout, max_duration, warning;
     int64_t cleanup_ms;
     int max_sessions;
-    int64_t reply_timeout_ms;
 } ss_limits;
 
 typedef struct ss_session {
@@ -44,17 +43,6 @@ typedef struct ss_session {
     struct ss_session *prev, *next; /* creation order */
 } ss_session;
 
-/* A REST request (transport http or sse) waiting for the agent's reply. */
-typedef struct ss_waiter {
-    struct ss_state *st;
-    ez_req *req;
-    int sse;
-    char user_msg_id[37], agent_id[37];
-    json_t *body; /* the 201 body so far (http) */
-    ez_timer *timer;
-    struct ss_waiter *next;
-} ss_waiter;
-
 typedef struct ss_state {
     ez_plugin *self;
     const ez_host_api *api;
@@ -66,7 +54,6 @@ typedef struct ss_state {
     int count;
     int64_t started_ms;
     ez_timer *sweep;
-    ss_waiter *waiters;
 } ss_state;
 
 /* ---- sessions_config.c ---- */
@@ -114,7 +101,5 @@ int ss_bad_metadata(ss_state *st, ez_req *req, const json_t *meta);
 /* ---- sessions_messages.c ---- */
 int ss_h_send(ez_req *req, void *ud);
 int ss_h_history(ez_req *req, void *ud);
-void ss_on_message(const char *topic, const json_t *ev, void *ud);
-void ss_waiters_cancel_all(ss_state *st);
 
 #endif

@@ -1,12 +1,11 @@
 /* A session's messages (COMPAT §8.2): send (websocket / http / sse transports) and history.
- * The user's message is stored through messaging without a socket echo; the agent's reply
- * comes back on the bus (messaging.message.created), which also wakes http/sse requests. */
+ * The user's message is stored through messaging without a socket echo; the agent's reply is
+ * stored and broadcast by the runtime, and messaging answers http/sse requests with it. */
 #include "sessions_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 typedef enum { T_WEBSOCKET, T_HTTP, T_SSE } transport_t;
 
@@ -83,158 +82,6 @@ static json_t *user_message(ss_state *st, const json_t *root) {
     return o;
 }
 
-/* ---- http / sse: waiting for the agent ---- */
-
-static void sse_event(ss_state *st, ez_req *req, const char *event, const json_t *data) {
-    char *txt = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!txt)
-        return;
-    size_t n = strlen(event) + strlen(txt) + 32;
-    char *buf = malloc(n);
-    if (buf) {
-        int len = snprintf(buf, n, "event: %s\ndata: %s\n\n", event, txt);
-        st->api->stream_write(req, buf, (size_t)len);
-        free(buf);
-    }
-    free(txt);
-}
-
-static void waiter_unlink(ss_state *st, ss_waiter *w) {
-    for (ss_waiter **pp = &st->waiters; *pp; pp = &(*pp)->next)
-        if (*pp == w) {
-            *pp = w->next;
-            return;
-        }
-}
-
-static void waiter_free(ss_waiter *w) {
-    json_decref(w->body);
-    free(w);
-}
-
-static void waiter_fail(ss_waiter *w, const char *why) {
-    ss_state *st = w->st;
-    if (w->sse) {
-        json_t *e = json_pack("{s:s}", "error", why);
-        sse_event(st, w->req, "error", e);
-        json_decref(e);
-        st->api->stream_end(w->req);
-    } else {
-        /* the official http transport answers this (messaging's envelope) on any failure */
-        (void)why;
-        st->api->respond_error(w->req, 500, EZ_ERR_MESSAGING, NULL,
-                               "Failed to process message in HTTP transport", NULL);
-    }
-}
-
-static void waiter_timeout(void *ud) {
-    ss_waiter *w = ud;
-    w->timer = NULL; /* a fired one-shot timer is gone */
-    waiter_unlink(w->st, w);
-    waiter_fail(w, "Timed out waiting for the agent's reply");
-    waiter_free(w);
-}
-
-/* The official Content of the reply (COMPAT §7.3): rawMessage plus text, providers, simple,
- * responseId, inReplyTo. New. */
-static json_t *agent_content(const json_t *root, const char *user_msg_id) {
-    const json_t *raw = json_object_get(root, "rawMessage");
-    json_t *c = json_is_object(raw) ? json_deep_copy(raw) : json_object();
-    if (!json_object_get(c, "text"))
-        json_object_set(c, "text", json_object_get(root, "content"));
-    if (!json_object_get(c, "providers"))
-        json_object_set_new(c, "providers", json_array());
-    if (!json_object_get(c, "simple"))
-        json_object_set_new(c, "simple", json_true());
-    if (!json_object_get(c, "responseId"))
-        json_object_set(c, "responseId", json_object_get(root, "id"));
-    if (!json_object_get(c, "inReplyTo"))
-        json_object_set_new(c, "inReplyTo", json_string(user_msg_id));
-    return c;
-}
-
-static void waiter_answer(ss_waiter *w, const json_t *root) {
-    ss_state *st = w->st;
-    json_t *content = agent_content(root, w->user_msg_id);
-    if (w->sse) {
-        json_t *chunk = json_pack("{s:O?,s:O,s:i}", "messageId", json_object_get(root, "id"),
-                                  "chunk", json_object_get(content, "text"), "index", 0);
-        if (chunk)
-            sse_event(st, w->req, "chunk", chunk);
-        json_decref(chunk);
-        sse_event(st, w->req, "done", content);
-        st->api->stream_end(w->req);
-    } else {
-        json_object_set(w->body, "agentResponse", content);
-        st->api->respond_json_new(w->req, 201, json_incref(w->body));
-    }
-    json_decref(content);
-}
-
-void ss_on_message(const char *topic, const json_t *ev, void *ud) {
-    (void)topic;
-    ss_state *st = ud;
-    const json_t *root = json_object_get(ev, "message");
-    const char *reply_to = json_string_value(json_object_get(root, "inReplyToRootMessageId"));
-    const char *author = json_string_value(json_object_get(root, "authorId"));
-    if (!reply_to || !author)
-        return;
-    ss_waiter **pp = &st->waiters;
-    while (*pp) {
-        ss_waiter *w = *pp;
-        if (strcasecmp(w->user_msg_id, reply_to) == 0 && strcasecmp(w->agent_id, author) == 0) {
-            *pp = w->next;
-            if (w->timer)
-                st->api->timer_cancel(w->timer);
-            waiter_answer(w, root);
-            waiter_free(w);
-        } else {
-            pp = &w->next;
-        }
-    }
-}
-
-void ss_waiters_cancel_all(ss_state *st) {
-    while (st->waiters) {
-        ss_waiter *w = st->waiters;
-        st->waiters = w->next;
-        if (w->timer)
-            st->api->timer_cancel(w->timer);
-        waiter_fail(w, "Server is shutting down");
-        waiter_free(w);
-    }
-}
-
-/* body_new: the 201 body without agentResponse (stolen). */
-static int wait_for_agent(ss_state *st, ez_req *req, int sse, const ss_session *s,
-                          const char *user_msg_id, json_t *body_new) {
-    ss_waiter *w = calloc(1, sizeof *w);
-    if (!w) {
-        json_decref(body_new);
-        return ss_error(st, req, 500, "MESSAGE_SEND_FAILED", "Out of memory", NULL);
-    }
-    w->st = st;
-    w->req = req;
-    w->sse = sse;
-    w->body = body_new;
-    snprintf(w->user_msg_id, sizeof w->user_msg_id, "%s", user_msg_id);
-    snprintf(w->agent_id, sizeof w->agent_id, "%s", s->agent_id);
-    if (sse) {
-        st->api->set_header(req, "Cache-Control", "no-cache");
-        st->api->stream_start(req, 200, "text/event-stream");
-        sse_event(st, req, "user_message", json_object_get(body_new, "userMessage"));
-    }
-    w->timer = st->api->timer_start(st->self, st->lim.reply_timeout_ms, 0, waiter_timeout, w);
-    if (!w->timer) {
-        waiter_fail(w, "Cannot wait for the agent's reply");
-        waiter_free(w);
-        return EZ_DONE;
-    }
-    w->next = st->waiters;
-    st->waiters = w;
-    return EZ_ASYNC;
-}
-
 int ss_h_send(ez_req *req, void *ud) {
     ss_state *st = ud;
     /* the official order: request shape first, then the session, then the content */
@@ -298,7 +145,9 @@ int ss_h_send(ez_req *req, void *ud) {
     json_decref(root);
     if (transport == T_WEBSOCKET)
         return st->api->respond_json_new(req, 201, body), EZ_DONE;
-    return wait_for_agent(st, req, transport == T_SSE, s, user_msg_id, body);
+    /* messaging parks the request until the runtime's reply is stored (its reply_timeout_ms) */
+    return st->msg->reply_wait(st->msg->self, req, transport == T_SSE, user_msg_id, s->agent_id,
+                               body);
 }
 
 /* ---- history ---- */
