@@ -149,15 +149,12 @@ static int h_create(ez_req *req, void *ud) {
     s->created = s->last_activity = now;
     s->expires = ss_expiry(s, now);
     ss_insert(st, s);
-    json_t *o = json_object();
-    json_object_set_new(o, "sessionId", json_string(s->id));
-    json_object_set_new(o, "channelId", json_string(s->channel_id));
-    json_object_set_new(o, "agentId", json_string(s->agent_id));
-    json_object_set_new(o, "userId", json_string(s->user_id));
-    json_object_set_new(o, "createdAt", ss_iso(st, s->created));
-    json_object_set(o, "metadata", s->metadata);
-    json_object_set_new(o, "expiresAt", ss_iso(st, s->expires));
-    json_object_set_new(o, "timeoutConfig", ss_timeout_json(&s->cfg));
+    /* the creation answer is SessionInfo without its live fields */
+    json_t *o = ss_info(st, s, now);
+    static const char *const live[] = {"lastActivity", "renewalCount", "timeRemaining",
+                                       "isNearExpiration"};
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        json_object_del(o, live[i]);
     return st->api->respond_json_new(req, 201, o), EZ_DONE;
 }
 
