@@ -9,6 +9,7 @@
 #include <elizad/store.h>
 #include <elizad/types.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -150,6 +151,19 @@ struct ez_host_api {
     /* Stops and frees a watch (NULL is a no-op). Does not close the fd. */
     void (*fd_watch_cancel)(ez_watch *w);
 };
+
+/* Imports an inter-plugin table (its first member is its uint32_t size) that must be at least
+ * min_size bytes, the sizeof the importer was built with. NULL, with an error logged naming the
+ * table, when it is missing or older. Header only: no ABI change. */
+static inline const void *ez_import_table(const ez_host_api *api, ez_plugin *self, const char *name,
+                                          size_t min_size) {
+    const void *t = api->import_api(self, name);
+    if (!t || *(const uint32_t *)t < min_size) {
+        api->log(self, EZ_ERR, "%s is missing or too old", name);
+        return NULL;
+    }
+    return t;
+}
 
 /* True when the host has `member` (added after 1.0) and it is set. */
 #define EZ_HAS(api, member)                                                                        \

@@ -85,13 +85,11 @@ static int audio_init(ez_plugin *self, const ez_host_api *api, const json_t *cfg
         return EZ_ENOMEM;
     st->self = self;
     st->api = api;
-    st->agents = api->import_api(self, EZ_AGENTS_V1);
+    st->agents = ez_import_table(api, self, EZ_AGENTS_V1, sizeof(ez_agents_v1));
     au_lanes_init(st);
     int rc = audio_configure(st, cfg);
-    if (rc == EZ_OK && (!st->agents || st->agents->size < sizeof(ez_agents_v1))) {
-        EZ_LOG(api, self, EZ_ERR, "%s is missing or too old", EZ_AGENTS_V1);
+    if (rc == EZ_OK && !st->agents)
         rc = EZ_ENOENT;
-    }
     if (rc == EZ_OK)
         rc = au_routes_register(st);
     if (rc != EZ_OK) {

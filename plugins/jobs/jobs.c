@@ -41,8 +41,8 @@ static int jobs_init(ez_plugin *self, const ez_host_api *api, const json_t *cfg,
         return EZ_ENOMEM;
     st->self = self;
     st->api = api;
-    st->msg = api->import_api(self, EZ_MESSAGING_V1);
-    st->agents = api->import_api(self, EZ_AGENTS_V1);
+    st->msg = ez_import_table(api, self, EZ_MESSAGING_V1, sizeof(ez_messaging_v1));
+    st->agents = ez_import_table(api, self, EZ_AGENTS_V1, sizeof(ez_agents_v1));
     int64_t max_jobs = 10000, max_mb = 256;
     st->sweep_ms = 60000;
     int rc = cfg_int(st, cfg, "max_jobs", 10, 1000000, &max_jobs);
@@ -52,14 +52,8 @@ static int jobs_init(ez_plugin *self, const ez_host_api *api, const json_t *cfg,
         rc = cfg_int(st, cfg, "sweep_interval_ms", 10, 3600000, &st->sweep_ms);
     st->max_jobs = (int)max_jobs;
     st->max_bytes = (size_t)max_mb << 20;
-    if (rc == EZ_OK && (!st->msg || st->msg->size < sizeof(ez_messaging_v1))) {
-        EZ_LOG(api, self, EZ_ERR, "%s is missing or too old", EZ_MESSAGING_V1);
+    if (rc == EZ_OK && (!st->msg || !st->agents))
         rc = EZ_ENOENT;
-    }
-    if (rc == EZ_OK && (!st->agents || st->agents->size < sizeof(ez_agents_v1))) {
-        EZ_LOG(api, self, EZ_ERR, "%s is missing or too old", EZ_AGENTS_V1);
-        rc = EZ_ENOENT;
-    }
     if (rc == EZ_OK)
         rc = jb_routes_register(st);
     if (rc == EZ_OK)

@@ -71,17 +71,11 @@ static int runtime_init(ez_plugin *self, const ez_host_api *api, const json_t *c
     st->api = api;
     st->nbuckets = 1024;
     st->buckets = calloc(st->nbuckets, sizeof(rt_conv *));
-    st->msg = api->import_api(self, EZ_MESSAGING_V1);
-    st->agents = api->import_api(self, EZ_AGENTS_V1);
+    st->msg = ez_import_table(api, self, EZ_MESSAGING_V1, sizeof(ez_messaging_v1));
+    st->agents = ez_import_table(api, self, EZ_AGENTS_V1, sizeof(ez_agents_v1));
     int rc = st->buckets ? runtime_configure(st, cfg) : EZ_ENOMEM;
-    if (rc == EZ_OK && (!st->msg || st->msg->size < sizeof(ez_messaging_v1))) {
-        EZ_LOG(api, self, EZ_ERR, "%s is missing or too old", EZ_MESSAGING_V1);
+    if (rc == EZ_OK && (!st->msg || !st->agents))
         rc = EZ_ENOENT;
-    }
-    if (rc == EZ_OK && (!st->agents || st->agents->size < sizeof(ez_agents_v1))) {
-        EZ_LOG(api, self, EZ_ERR, "%s is missing or too old", EZ_AGENTS_V1);
-        rc = EZ_ENOENT;
-    }
     if (rc == EZ_OK)
         rc = rt_dispatch_register(st);
     if (rc != EZ_OK) {

@@ -36,18 +36,11 @@ static int sessions_init(ez_plugin *self, const ez_host_api *api, const json_t *
     st->self = self;
     st->api = api;
     st->started_ms = api->now_ms();
-    st->msg = api->import_api(self, EZ_MESSAGING_V1);
-    st->agents = api->import_api(self, EZ_AGENTS_V1);
+    st->msg = ez_import_table(api, self, EZ_MESSAGING_V1, sizeof(ez_messaging_v1));
+    st->agents = ez_import_table(api, self, EZ_AGENTS_V1, sizeof(ez_agents_v1));
     int rc = ss_limits_load(st, cfg);
-    if (rc == EZ_OK &&
-        (!st->msg || st->msg->size < sizeof(ez_messaging_v1) || !st->msg->reply_wait)) {
-        EZ_LOG(api, self, EZ_ERR, "%s is missing or too old", EZ_MESSAGING_V1);
+    if (rc == EZ_OK && (!st->msg || !st->msg->reply_wait || !st->agents))
         rc = EZ_ENOENT;
-    }
-    if (rc == EZ_OK && (!st->agents || st->agents->size < sizeof(ez_agents_v1))) {
-        EZ_LOG(api, self, EZ_ERR, "%s is missing or too old", EZ_AGENTS_V1);
-        rc = EZ_ENOENT;
-    }
     if (rc == EZ_OK)
         rc = ss_routes_register(st);
     if (rc != EZ_OK) {
