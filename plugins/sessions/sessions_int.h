@@ -95,6 +95,8 @@ int ss_error(ss_state *st, ez_req *req, int status, const char *code, const char
 ss_session *ss_lookup(ss_state *st, ez_req *req);
 /* {sessionId, agentId, userId, timeoutConfig, ...the creation metadata} (new). */
 json_t *ss_channel_metadata(const ss_session *s);
+/* 1 for an object over 10 240 characters of compact JSON (JSON.stringify's length). */
+int ss_metadata_too_big(const json_t *meta);
 /* 400 InvalidMetadataError (metadata over 10 240 characters of JSON). */
 int ss_bad_metadata(ss_state *st, ez_req *req, const json_t *meta);
 

@@ -101,13 +101,8 @@ int ss_h_send(ez_req *req, void *ud) {
         return invalid(st, req, "Content cannot be empty");
     if (utf8_chars(content) > SS_MAX_CONTENT)
         return invalid(st, req, "Content exceeds maximum length of 4000 characters");
-    if (json_is_object(meta)) {
-        char *t = json_dumps(meta, JSON_COMPACT);
-        size_t n = t ? strlen(t) : 0;
-        free(t);
-        if (n > SS_MAX_METADATA)
-            return ss_bad_metadata(st, req, meta);
-    }
+    if (ss_metadata_too_big(meta))
+        return ss_bad_metadata(st, req, meta);
     int64_t now = st->api->now_ms();
     s->last_activity = now;
     int renewed = s->cfg.auto_renew && ss_renew(st, s, now);

@@ -43,13 +43,6 @@ ss_session *ss_lookup(ss_state *st, ez_req *req) {
     return s;
 }
 
-static size_t json_size(const json_t *v) {
-    char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    size_t n = t ? strlen(t) : 0;
-    free(t);
-    return n;
-}
-
 /* InvalidTimeoutConfigError: details {reason, providedConfig}. */
 static int bad_timeout(ss_state *st, ez_req *req, const char *why, const json_t *config) {
     char msg[160];
@@ -58,6 +51,15 @@ static int bad_timeout(ss_state *st, ez_req *req, const char *why, const json_t 
     validation(st, req, msg, d);
     json_decref(d);
     return EZ_DONE;
+}
+
+int ss_metadata_too_big(const json_t *meta) {
+    if (!json_is_object(meta))
+        return 0; /* the official check looks at objects only */
+    char *t = json_dumps(meta, JSON_COMPACT);
+    size_t n = t ? strlen(t) : 0;
+    free(t);
+    return n > SS_MAX_METADATA;
 }
 
 int ss_bad_metadata(ss_state *st, ez_req *req, const json_t *meta) {
@@ -109,7 +111,7 @@ static int h_create(ez_req *req, void *ud) {
         snprintf(msg, sizeof msg, "Agent with ID '%s' not found", agent_id);
         return ss_error(st, req, 404, "AGENT_NOT_FOUND", msg, NULL);
     }
-    if (json_is_object(meta) && json_size(meta) > SS_MAX_METADATA)
+    if (ss_metadata_too_big(meta))
         return ss_bad_metadata(st, req, meta);
     ss_timeout cfg = ss_agent_timeout(st, agent_id);
     ss_timeout_merge(st, &cfg, tc, 0); /* creation takes any shape: NaN becomes the default */
