@@ -42,6 +42,9 @@ static const setting_def defs[] = {
     {"server.idle_timeout_ms", T_INT, 0, BIG, NULL, NULL, "5000"},
     {"server.request_timeout_ms", T_INT, 0, BIG, NULL, NULL, "30000"},
     {"server.workers", T_INT, 1, 256, NULL, NULL, "2"},
+    /* 1: hot-path writes (exec_later) run on a storage thread, answers wait for their commit;
+     * 0: every write runs on the loop (store_writer.c) */
+    {"server.write_behind", T_INT, 0, 1, "ELIZAD_WRITE_BEHIND", NULL, "1"},
     /* 0: a known /api path asked with another method answers Express's 404 "API endpoint not
      * found", as the official server does (clients and their tests expect it); 1: 405 */
     {"server.method_not_allowed_405", T_INT, 0, 1, NULL, NULL, "0"},

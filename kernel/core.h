@@ -21,6 +21,8 @@ kn_timers *kn_kernel_timers(kn_kernel *k);
 kn_fdwatches *kn_kernel_fdwatches(kn_kernel *k);
 kn_workers *kn_kernel_workers(kn_kernel *k);
 kn_store *kn_kernel_store(kn_kernel *k);
+/* NULL before the store exists, or without a storage thread's gate (out of memory). */
+struct kn_outgate *kn_kernel_outgate(kn_kernel *k);
 kn_loader *kn_kernel_loader(kn_kernel *k);
 const kn_config *kn_kernel_config(kn_kernel *k);
 /* The host API table handed to every plugin (kernel lifetime). */

@@ -149,6 +149,8 @@ static void http_reply(kn_eio *e, evhtp_request_t *r, int status, const char *ct
     if (len)
         evbuffer_add(r->buffer_out, body, len);
     evhtp_send_reply(r, (evhtp_res)status);
+    if (e->o.after_reply)
+        e->o.after_reply(r);
 }
 
 static void http_error(kn_eio *e, evhtp_request_t *r, int code) {
@@ -755,6 +757,7 @@ kn_eio *kn_eio_new(struct event_base *base, const kn_eio_opts *opts, const kn_ei
     e->o.cors_origin = NULL;
     e->cbs = cbs;
     e->ud = ud;
+    e->wss.gate = opts->gate;
     e->queue_limit = EIO_QUEUE_MIN;
     if (e->o.max_payload < SIZE_MAX / 8 && e->o.max_payload * 8 > e->queue_limit)
         e->queue_limit = e->o.max_payload * 8;

@@ -22,6 +22,9 @@ typedef struct kn_eio_opts {
     int64_t upgrade_timeout; /* ms a probe websocket may take to send "5" */
     size_t max_payload;      /* bytes per POST body / websocket message */
     const char *cors_origin; /* NULL or "": reflect the request's Origin */
+    /* Called after each polling answer was handed to evhtp (the kernel's output gate), or NULL. */
+    void (*after_reply)(struct evhtp_request *r);
+    struct kn_outgate *gate; /* websocket frames wait there for the store; NULL: none */
 } kn_eio_opts;
 
 typedef struct kn_eio_cbs {

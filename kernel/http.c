@@ -93,21 +93,19 @@ void kn_http_after_flush(ez_req *r, void (*fn)(void *arg), void *arg) {
         run_after_flush(c);
 }
 
+static kn_conn *conn_of(evhtp_request_t *ev);
+
 /* ---------------------------------------------------------------- direct writes */
 
 void kn_conn_write_direct_begin(kn_conn *c) {
     bufferevent_disable(c->ev->bev, EV_WRITE); /* no event is pending between answers: no syscall */
 }
 
-void kn_conn_write_direct_end(kn_conn *c) {
+/* Writes what the output holds now; what does not fit goes the usual way. */
+static void conn_write_now(kn_conn *c) {
     struct bufferevent *bev = c->ev->bev;
     struct evbuffer *out = bufferevent_get_output(bev);
     evutil_socket_t fd = bufferevent_getfd(bev);
-    if (kn_store_turn_open(kn_kernel_store(c->h->k))) {
-        /* what this answer reports is not committed yet: the loop writes it after the commit */
-        bufferevent_enable(bev, EV_WRITE);
-        return;
-    }
     if (fd >= 0 && evbuffer_get_length(out)) {
         /* a socket bufferevent keeps its output's start frozen outside its own write callback;
          * thaw it for the write exactly like that callback does */
@@ -119,6 +117,48 @@ void kn_conn_write_direct_end(kn_conn *c) {
         event_active(c->written, EV_TIMEOUT, 1); /* not now: evhtp may be mid-parse */
     else
         bufferevent_enable(bev, EV_WRITE); /* the rest, or the error, the usual way */
+}
+
+/* The gate let held output go: the writes it reports are committed. */
+static void conn_release_held(kn_outq *q, struct evbuffer *buf, void *ud) {
+    (void)q;
+    kn_conn *c = ud;
+    if (!c->ev || !c->ev->bev)
+        return;
+    evbuffer_add_buffer(bufferevent_get_output(c->ev->bev), buf);
+    conn_write_now(c);
+}
+
+/* Moves output just produced behind the gate when it reports uncommitted writes. 1 if held. */
+static int conn_hold(kn_conn *c) {
+    if (!c->ev || !c->ev->bev)
+        return 0;
+    struct evbuffer *held = kn_outq_target(kn_kernel_outgate(c->h->k), &c->held);
+    if (!held)
+        return 0;
+    evbuffer_add_buffer(held, bufferevent_get_output(c->ev->bev));
+    return 1;
+}
+
+void kn_conn_gate(kn_conn *c) {
+    conn_hold(c);
+}
+
+void kn_http_gate_reply(evhtp_request_t *r) {
+    kn_conn *c = conn_of(r);
+    if (c)
+        conn_hold(c);
+}
+
+void kn_conn_write_direct_end(kn_conn *c) {
+    if (conn_hold(c))
+        return; /* written when the storage thread has committed what it reports */
+    if (kn_store_turn_open(kn_kernel_store(c->h->k))) {
+        /* what this answer reports is not committed yet: the loop writes it after the commit */
+        bufferevent_enable(c->ev->bev, EV_WRITE);
+        return;
+    }
+    conn_write_now(c);
 }
 
 void kn_conn_write_via_loop(kn_conn *c) {
@@ -175,6 +215,7 @@ void kn_conn_release(kn_conn *c) {
 
 /* The connection is no longer evhtp's (closed, or taken over): forget it on our side. */
 void kn_conn_detach(kn_conn *c) {
+    kn_outq_clear(kn_kernel_outgate(c->h->k), &c->held);
     c->ev = NULL;
     evtimer_del(c->timer);
     event_del(c->written);
@@ -290,6 +331,7 @@ static evhtp_res on_accept(evhtp_connection_t *conn, void *arg) {
     c->ev = conn;
     c->req.c = c;
     c->phase = KN_PH_HEADERS;
+    kn_outq_init(&c->held, conn_release_held, c);
     if (!(c->timer = evtimer_new(h->base, on_timeout, c)) ||
         !(c->written = event_new(h->base, -1, 0, on_written, c))) {
         if (c->timer)

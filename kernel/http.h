@@ -30,4 +30,9 @@ int kn_http_register_system_routes(kn_http *h, ez_plugin *kernel_plugin);
 /* The routes a plugin registered (new array of "METHOD /pattern" strings). */
 json_t *kn_http_routes_of(kn_http *h, const ez_plugin *p);
 
+/* The output gate for an answer written outside the dispatcher (Engine.IO polling): held
+ * while it may report writes the storage thread has not committed. */
+struct evhtp_request;
+void kn_http_gate_reply(struct evhtp_request *r);
+
 #endif

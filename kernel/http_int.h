@@ -11,6 +11,7 @@
 #define KN_HTTP_INT_H
 
 #include "http.h"
+#include "outgate.h"
 #include "router.h"
 
 #include <evhtp.h>
@@ -74,6 +75,7 @@ struct kn_conn {
     char addr[48];
     void (*after_flush)(void *arg); /* run once the current response left (or the peer did) */
     void *after_flush_arg;
+    kn_outq held; /* answers reporting writes not committed yet (outgate.h) */
     ez_req req;
     kn_conn *prev, *next;
 };
@@ -120,6 +122,8 @@ void kn_conn_detach(kn_conn *c);
 void kn_conn_write_direct_begin(kn_conn *c); /* before putting a complete answer in the output */
 void kn_conn_write_direct_end(kn_conn *c);   /* writes it; the rest (if any) via the loop */
 void kn_conn_write_via_loop(kn_conn *c);     /* streams, Socket.IO: libevent flushes */
+/* Output just added to c's bufferevent waits for the store's commit when it must (outgate.h). */
+void kn_conn_gate(kn_conn *c);
 
 /* ---- http_request.c ---- */
 /* Prepares c->req for the request whose headers just arrived. */

@@ -263,14 +263,17 @@ static int api_stream_write(ez_req *r, const void *data, size_t len) {
         return EZ_ENOMEM;
     evhtp_send_reply_chunk(r->ev, chunk);
     evbuffer_drain(chunk, evbuffer_get_length(chunk));
+    kn_conn_gate(r->c);
     return EZ_OK;
 }
 
 static int api_stream_end(ez_req *r) {
     if (!r || !r->streaming || r->responded)
         return EZ_ESTATE;
-    if (r->ev && !r->gone)
+    if (r->ev && !r->gone) {
         evhtp_send_reply_chunk_end(r->ev);
+        kn_conn_gate(r->c);
+    }
     finish_answer(r);
     return EZ_OK;
 }

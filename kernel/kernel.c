@@ -11,6 +11,7 @@
 #include "http.h"
 #include "loader.h"
 #include "log.h"
+#include "outgate.h"
 #include "sio.h"
 #include "store.h"
 #include "timer.h"
@@ -37,6 +38,7 @@ struct kn_kernel {
     kn_fdwatches *fdwatches;
     kn_workers *workers;
     kn_store *store;
+    struct kn_outgate *gate;
     kn_loader *loader;
     kn_http *http;
     kn_sio *sio;
@@ -72,6 +74,9 @@ kn_workers *kn_kernel_workers(kn_kernel *k) {
 }
 kn_store *kn_kernel_store(kn_kernel *k) {
     return k ? k->store : NULL;
+}
+struct kn_outgate *kn_kernel_outgate(kn_kernel *k) {
+    return k ? k->gate : NULL;
 }
 kn_loader *kn_kernel_loader(kn_kernel *k) {
     return k ? k->loader : NULL;
@@ -251,14 +256,26 @@ static void plugin_list(kn_kernel *k, char *out, size_t cap) {
                               kn_plugin_name(kn_loader_at(k->loader, i)));
 }
 
+static uint64_t store_out_tag(const void *store) {
+    return kn_store_out_tag(store);
+}
+
 int kn_kernel_run(kn_kernel *k) {
     char err[KN_ERR_MAX];
     int rc = KN_EXIT_PLUGIN;
     k->store = kn_store_open(k, kn_setting(k, "server.data_dir"));
     if (!k->store)
         return 1;
+    if (kn_setting_int(k, "server.write_behind", 1) == 0)
+        kn_store_no_write_behind(k->store);
     if (kn_store_group_commit(k->store, k->base) != EZ_OK)
         kn_log(k, "kernel", EZ_WARN, "store: no group commit (out of memory?); writes autocommit");
+    k->gate = kn_outgate_new(store_out_tag, k->store);
+    if (!k->gate) {
+        kn_log(k, "kernel", EZ_ERR, "out of memory");
+        return 1;
+    }
+    kn_store_on_commit(k->store, kn_outgate_release, k->gate);
     k->sio = kn_sio_new(k);
     k->http = k->sio ? kn_http_new(k) : NULL;
     if (!k->sio || !k->http) {
@@ -327,6 +344,10 @@ void kn_kernel_free(kn_kernel *k) {
         kn_http_free(k->http);
     k->sio = NULL;
     k->http = NULL;
+    if (k->store)
+        kn_store_on_commit(k->store, NULL, NULL);
+    kn_outgate_free(k->gate);
+    k->gate = NULL;
     kn_store_close(k->store);
     kn_workers_free(k->workers);
     kn_timers_free(k->timers);

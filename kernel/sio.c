@@ -3,6 +3,9 @@
  * other threads. Namespaces and rooms are in sio_rooms.c, the plugin table in sio_api.c. */
 #include "sio_int.h"
 
+#include "core.h"
+#include "http.h"
+
 #include <elizad/types.h>
 
 #include <event2/event.h>
@@ -525,6 +528,8 @@ kn_sio *kn_sio_new(kn_kernel *k) {
         .upgrade_timeout = SIO_UPGRADE_TIMEOUT_MS,
         .max_payload = s->max_payload,
         .cors_origin = kn_setting(k, "server.cors_origin"),
+        .after_reply = kn_http_gate_reply,
+        .gate = kn_kernel_outgate(k),
     };
     s->reap_ev = event_new(s->base, -1, 0, reap_cb, s);
     s->wake_ev = event_new(s->base, -1, 0, wake_cb, s);

@@ -11,6 +11,7 @@
 #include "store.h"
 
 #include "store_backend.h"
+#include "store_int.h"
 #include "util_fs.h"
 #include "util_time.h"
 
@@ -21,25 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define SQL_STACK 2048
-
-struct kn_store {
-    kn_kernel *k;
-    const kn_store_backend *be;
-    void *db;
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* signalled when a transaction ends */
-    int in_txn;
-    pthread_t txn_thread;
-    /* group commit (loop thread only; off until kn_store_group_commit) */
-    struct event *turn_ev;
-    pthread_t loop_thread;
-    int turn_open; /* in_txn is the loop's turn transaction */
-    int turn_due;  /* the turn ended while a plugin's savepoint was open */
-    int savepoint; /* a plugin's begin inside the turn */
-    uint64_t turns, turn_writes, turn_failures;
-};
 
 static int on_loop(const kn_store *s) {
     return s->turn_ev && pthread_equal(s->loop_thread, pthread_self());
@@ -55,6 +37,18 @@ static void lock(kn_store *s) {
 
 static void unlock(kn_store *s) {
     pthread_mutex_unlock(&s->mu);
+}
+
+void kn_store_lock(kn_store *s) {
+    lock(s);
+}
+
+void kn_store_unlock(kn_store *s) {
+    unlock(s);
+}
+
+int kn_store_on_loop(const kn_store *s) {
+    return on_loop(s);
 }
 
 static void report(kn_store *s, const char *ns, int rc, const char *sql) {
@@ -105,13 +99,29 @@ static void turn_commit(kn_store *s) {
     pthread_cond_broadcast(&s->cv);
 }
 
+/* Waits until every queued write is committed (loop thread). The loop's own turn commits
+ * first: the storage thread's transaction waits for it. */
+static void drain(kn_store *s) {
+    if (!kn_wb_pending(s))
+        return;
+    if (s->turn_open && !s->savepoint) {
+        lock(s);
+        turn_commit(s);
+        unlock(s);
+    }
+    kn_wb_drain(s);
+}
+
 static void on_turn_end(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     kn_store *s = arg;
-    lock(s);
-    turn_commit(s);
-    unlock(s);
+    if (s->turn_open) { /* only the loop opens a turn: no lock needed to look */
+        lock(s);
+        turn_commit(s);
+        unlock(s);
+    }
+    kn_wb_kick(s); /* the turn's queued writes go to the storage thread */
 }
 
 int kn_store_group_commit(kn_store *s, struct event_base *base) {
@@ -126,7 +136,27 @@ int kn_store_group_commit(kn_store *s, struct event_base *base) {
         return EZ_EIO;
     }
     s->loop_thread = pthread_self();
+    if (s->path && !s->no_write_behind)
+        kn_wb_start(s, base, s->path); /* without it, exec_later runs writes on the loop */
     return EZ_OK;
+}
+
+void kn_store_no_write_behind(kn_store *s) {
+    if (s)
+        s->no_write_behind = 1;
+}
+
+uint64_t kn_store_out_tag(const kn_store *s) {
+    return s && s->queued_epoch > s->loop_committed ? s->queued_epoch : 0;
+}
+
+uint64_t kn_store_committed(const kn_store *s) {
+    return s ? s->loop_committed : 0;
+}
+
+void kn_store_on_commit(kn_store *s, void (*fn)(void *arg, uint64_t committed), void *arg) {
+    s->on_commit = fn;
+    s->on_commit_arg = arg;
 }
 
 int kn_store_turn_open(const kn_store *s) {
@@ -136,6 +166,7 @@ int kn_store_turn_open(const kn_store *s) {
 void kn_store_flush(kn_store *s) {
     if (!s || !on_loop(s))
         return;
+    drain(s);
     lock(s);
     if (s->turn_open && !s->savepoint)
         turn_commit(s);
@@ -159,8 +190,19 @@ static int run(kn_store *s, const char *ns, const char *sql, const json_t *param
     char *x = kn_store_expand(ns, sql, stackbuf, sizeof stackbuf, &len);
     if (!x)
         return EZ_ENOMEM;
-    lock(s);
     int rc = EZ_OK;
+    if (s->rdb && on_loop(s) && !s->turn_open && !may_write(x)) {
+        /* the loop's reads see committed data without waiting for the storage thread */
+        rc = s->be->run(s->rdb, x, len, params, max_rows, rows, changes);
+        if (rc != EZ_OK)
+            kn_log(s->k, ns, EZ_WARN, "store: %s (SQL: %.200s)", s->be->errmsg(s->rdb), x);
+        if (x != stackbuf)
+            free(x);
+        return rc;
+    }
+    if (on_loop(s) && may_write(x))
+        drain(s); /* queued writes first: a plugin's writes apply in its order */
+    lock(s);
     if (on_loop(s) && may_write(x)) {
         rc = turn_join(s, ns);
         s->turn_writes++;
@@ -172,6 +214,32 @@ static int run(kn_store *s, const char *ns, const char *sql, const json_t *param
     unlock(s);
     if (x != stackbuf)
         free(x);
+    return rc;
+}
+
+int kn_store_exec_later(kn_store *s, const char *ns, const char *sql, const json_t *params) {
+    if (!s || !ns || !sql || (params && !json_is_array(params)))
+        return EZ_EINVAL;
+    if (!s->wthread_on || !on_loop(s) || s->savepoint) {
+        /* no storage thread, another thread, or inside the plugin's own transaction (which
+         * may roll back): an ordinary write */
+        int64_t r = kn_store_exec(s, ns, sql, params);
+        return r < 0 ? (int)r : EZ_OK;
+    }
+    char stackbuf[SQL_STACK];
+    size_t len;
+    char *x = kn_store_expand(ns, sql, stackbuf, sizeof stackbuf, &len);
+    if (!x)
+        return EZ_ENOMEM;
+    int rc = kn_wb_queue(s, ns, x, len, params);
+    if (x != stackbuf)
+        free(x);
+    if (s->acc_n >= KN_WB_BACKLOG_MAX)
+        drain(s); /* the disk is slower than the loop: let it catch up */
+    if (rc == EZ_OK && !evtimer_pending(s->turn_ev, NULL)) {
+        static const struct timeval now = {0, 0};
+        evtimer_add(s->turn_ev, &now); /* hand the batch over at the end of this turn */
+    }
     return rc;
 }
 
@@ -226,6 +294,8 @@ static int savepoint_end(kn_store *s, const char *ns, int keep) {
 int kn_store_begin(kn_store *s, const char *ns) {
     if (!s)
         return EZ_EINVAL;
+    if (on_loop(s))
+        drain(s);
     lock(s);
     if (on_loop(s)) {
         int rc = savepoint_begin(s, ns);
@@ -306,6 +376,8 @@ int kn_store_version(kn_store *s, const char *ns) {
 int kn_store_migrate(kn_store *s, const char *ns, int version, const char *sql) {
     if (!s || !ns || !sql || version <= 0)
         return EZ_EINVAL;
+    if (on_loop(s))
+        drain(s);
     lock(s);
     if (on_loop(s) && s->turn_open && !s->savepoint)
         turn_commit(s); /* migrations run in a transaction of their own */
@@ -386,6 +458,7 @@ kn_store *kn_store_open(kn_kernel *k, const char *data_dir) {
         kn_store_close(s);
         return NULL;
     }
+    s->path = strdup(path);
     kn_log(k, "kernel", EZ_DEBUG, "store: %s (%s)", path, s->be->name);
     return s;
 }
@@ -398,6 +471,7 @@ void kn_store_close(kn_store *s) {
             s->savepoint = 0; /* a plugin left one open: keep what it wrote, like the turn */
             turn_commit(s);
         }
+        kn_wb_stop(s); /* commits what is queued */
         if (s->turn_ev) {
             kn_log(s->k, "kernel", EZ_DEBUG,
                    "store: %llu group commits for %llu writes (%llu failed)",
@@ -413,6 +487,7 @@ void kn_store_close(kn_store *s) {
     }
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
+    free(s->path);
     free(s);
 }
 
@@ -438,6 +513,15 @@ static json_t *api_query_one(ez_plugin *self, const char *sql, const json_t *par
     return kn_store_query(store_of(self), self ? kn_plugin_name(self) : NULL, sql, params, 1);
 }
 
+static int api_exec_later(ez_plugin *self, const char *sql, const json_t *params) {
+    return kn_store_exec_later(store_of(self), self ? kn_plugin_name(self) : NULL, sql, params);
+}
+
+static int api_later_pending(ez_plugin *self) {
+    kn_store *s = store_of(self);
+    return s && kn_wb_pending(s);
+}
+
 static int api_begin(ez_plugin *self) {
     return kn_store_begin(store_of(self), self ? kn_plugin_name(self) : NULL);
 }
@@ -459,6 +543,8 @@ static const ez_store_api store_api = {
     .begin = api_begin,
     .commit = api_commit,
     .rollback = api_rollback,
+    .exec_later = api_exec_later,
+    .later_pending = api_later_pending,
 };
 
 const ez_store_api *kn_store_api(void) {

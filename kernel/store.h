@@ -25,11 +25,21 @@ int kn_store_turn_open(const kn_store *s);
 /* Commits the loop's turn now (before the loop thread waits on another thread). */
 void kn_store_flush(kn_store *s);
 
+/* Write-behind (store_writer.c). Output the loop produces now reports writes up to this batch:
+ * 0 when nothing queued is uncommitted, else hold the output until kn_store_committed() reaches
+ * it. fn runs on the loop each time a batch commits (the output gate's release). */
+uint64_t kn_store_out_tag(const kn_store *s);
+uint64_t kn_store_committed(const kn_store *s);
+void kn_store_on_commit(kn_store *s, void (*fn)(void *arg, uint64_t committed), void *arg);
+/* Call before kn_store_group_commit: keep every write on the loop (config). */
+void kn_store_no_write_behind(kn_store *s);
+
 /* The table handed to plugins (static lifetime). Its functions find the store via the plugin. */
 const ez_store_api *kn_store_api(void);
 
 int kn_store_migrate(kn_store *s, const char *ns, int version, const char *sql);
 int64_t kn_store_exec(kn_store *s, const char *ns, const char *sql, const json_t *params);
+int kn_store_exec_later(kn_store *s, const char *ns, const char *sql, const json_t *params);
 /* one: stop after the first row and return it (new) instead of an array; NULL for none. */
 json_t *kn_store_query(kn_store *s, const char *ns, const char *sql, const json_t *params, int one);
 int kn_store_begin(kn_store *s, const char *ns);

@@ -1,6 +1,7 @@
 /* RFC 6455 framing and the WebSocket connection on a bufferevent. */
 #include "ws.h"
 
+#include "outgate.h"
 #include "sio_pkt.h"
 
 #include <elizad/types.h>
@@ -266,6 +267,7 @@ struct kn_ws {
     uint8_t in_read;
     uint8_t read_paused;
     uint8_t free_pending;
+    kn_outq held; /* frames reporting writes not committed yet (outgate.h) */
 };
 
 static void ws_free(kn_ws *w) {
@@ -273,6 +275,7 @@ static void ws_free(kn_ws *w) {
         w->free_pending = 1;
         return;
     }
+    kn_outq_clear(w->set->gate, &w->held);
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -293,10 +296,27 @@ static void ws_notify(kn_ws *w, int code) {
         cbs->on_close(w, code, w->ud);
 }
 
+static int ws_after_send(kn_ws *w);
+
+/* Where the next frame goes: the socket's output, or behind frames the gate holds. */
+static struct evbuffer *ws_out(kn_ws *w) {
+    struct evbuffer *held = kn_outq_target(w->set->gate, &w->held);
+    return held ? held : bufferevent_get_output(w->bev);
+}
+
+static void ws_release(kn_outq *q, struct evbuffer *buf, void *ud) {
+    (void)q;
+    kn_ws *w = ud;
+    evbuffer_add_buffer(bufferevent_get_output(w->bev), buf);
+    if (w->state == WS_CLOSING)
+        bufferevent_enable(w->bev, EV_WRITE); /* its close frame may be in there */
+    ws_after_send(w);
+}
+
 static void ws_write_frame(kn_ws *w, int opcode, const void *data, size_t len) {
     uint8_t hdr[KN_PKT_HEAD];
     size_t hl = kn_ws_frame_header(hdr, opcode, len);
-    struct evbuffer *out = bufferevent_get_output(w->bev);
+    struct evbuffer *out = ws_out(w);
     evbuffer_add(out, hdr, hl);
     if (len)
         evbuffer_add(out, data, len);
@@ -389,7 +409,7 @@ static void ws_writecb(struct bufferevent *bev, void *arg) {
     kn_ws *w = arg;
     size_t pending = evbuffer_get_length(bufferevent_get_output(bev));
     if (w->state == WS_CLOSING) {
-        if (pending == 0) {
+        if (pending == 0 && !kn_outq_held(&w->held)) {
             w->state = WS_DEAD;
             ws_free(w);
         }
@@ -433,6 +453,7 @@ kn_ws *kn_ws_adopt(kn_ws_set *set, struct bufferevent *bev, const char *accept,
     if (max_payload < SIZE_MAX / 8 && max_payload * 8 > w->out_limit)
         w->out_limit = (size_t)max_payload * 8;
     w->state = WS_OPEN;
+    kn_outq_init(&w->held, ws_release, w);
     int fd = (int)bufferevent_getfd(bev);
     if (fd >= 0) { /* small frames must not wait for the peer's delayed ACK */
         int one = 1;
@@ -503,7 +524,7 @@ int kn_ws_send_pkt(kn_ws *w, struct kn_pkt *pkt) {
         return EZ_EIO;
     size_t flen;
     const uint8_t *frame = kn_pkt_frame(pkt, &flen);
-    struct evbuffer *out = bufferevent_get_output(w->bev);
+    struct evbuffer *out = ws_out(w);
     /* small frames are cheaper to copy than to reference (a chain per reference) */
     if (flen <= 512) {
         evbuffer_add(out, frame, flen);

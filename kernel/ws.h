@@ -84,6 +84,7 @@ struct kn_pkt;
 typedef struct kn_ws_set {
     kn_ws *head;
     size_t count;
+    struct kn_outgate *gate; /* borrowed, may be NULL: frames wait there for the store */
 } kn_ws_set;
 /* Frees every connection of the set now, without callbacks. */
 void kn_ws_set_free_all(kn_ws_set *set);

@@ -14,6 +14,7 @@
 
 #include <elizad/types.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -41,7 +42,30 @@ typedef struct ez_store_api {
     int (*begin)(ez_plugin *self);
     int (*commit)(ez_plugin *self);
     int (*rollback)(ez_plugin *self);
+
+    /* ---- appended in ABI 1.2: check with EZ_STORE_HAS(store, exec_later) ---- */
+
+    /* Queues one write (INSERT/UPDATE/DELETE) to run on the kernel's storage thread, after the
+     * current loop turn, in one transaction with the turn's other queued writes; for hot-path
+     * writes whose result the caller does not need (rows it just rendered, logs, counters).
+     * Ordering: the plugin's later exec/begin/migrate on the loop first wait for every queued
+     * write. Answers and socket events the loop sends after this call leave the process only
+     * once the write is committed, so a client reads what it was told. Queries on the loop see
+     * the write once committed (normally within milliseconds): keep what you must read back
+     * sooner in memory. Inside the plugin's own transaction, or off the loop, or when the
+     * operator turned write-behind off, it is an ordinary exec. Returns EZ_OK when queued (the
+     * statement's own failure is logged, not returned) or a negative ez_status for bad input.
+     * params: the store keeps a reference; do not change the array afterwards. */
+    int (*exec_later)(ez_plugin *self, const char *sql, const json_t *params);
+
+    /* 1 while writes queued with exec_later (by any plugin) are not committed yet: a plugin
+     * that caches what it reads should not fill its cache then (the read may miss them). */
+    int (*later_pending)(ez_plugin *self);
 } ez_store_api;
+
+/* Whether a store table (as the kernel built it) has a member appended after ABI 1.0. */
+#define EZ_STORE_HAS(s, member)                                                                    \
+    (offsetof(ez_store_api, member) + sizeof((s)->member) <= (s)->size && (s)->member != NULL)
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,20 @@ static int64_t api_exec(ez_plugin *self, const char *sql, const json_t *params) 
     return rc == EZ_OK ? changes : rc;
 }
 
+/* The testkit has no storage thread: a queued write is an ordinary one, like the kernel's
+ * when write-behind is off. */
+static int api_exec_later(ez_plugin *self, const char *sql, const json_t *params) {
+    if (params && !json_is_array(params))
+        return EZ_EINVAL;
+    int64_t r = api_exec(self, sql, params);
+    return r < 0 ? (int)r : EZ_OK;
+}
+
+static int api_later_pending(ez_plugin *self) {
+    (void)self;
+    return 0;
+}
+
 static json_t *api_query(ez_plugin *self, const char *sql, const json_t *params) {
     json_t *rows = NULL;
     return run(self, sql, params, 0, &rows, NULL) == EZ_OK ? rows : NULL;
@@ -214,5 +228,7 @@ void tk_store_fill(ez_tk *tk) {
     s->begin = api_begin;
     s->commit = api_commit;
     s->rollback = api_rollback;
+    s->exec_later = api_exec_later;
+    s->later_pending = api_later_pending;
     tk->api.store = s;
 }

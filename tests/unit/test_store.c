@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -381,6 +382,133 @@ static void test_group_commit(kn_store *s, const char *path) {
     event_base_free(base);
 }
 
+/* ---- write-behind (store_writer.c) ---- */
+
+static uint64_t wb_committed_seen;
+
+static void on_commit(void *arg, uint64_t committed) {
+    (void)arg;
+    wb_committed_seen = committed;
+}
+
+static int later(kn_store *s, int v) {
+    json_t *p = json_pack("[i]", v);
+    int rc = kn_store_exec_later(s, "t", "INSERT INTO @wb (v) VALUES (?)", p);
+    json_decref(p);
+    return rc;
+}
+
+static int count_wb(kn_store *s, const char *where) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) AS c FROM @wb%s", where);
+    json_t *r = kn_store_query(s, "t", sql, NULL, 1);
+    int n = r ? (int)json_integer_value(json_object_get(r, "c")) : -1;
+    json_decref(r);
+    return n;
+}
+
+static int committed_wb(const char *path) {
+    sqlite3 *db = NULL;
+    int n = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM t_wb", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
+}
+
+/* Runs the loop until the output tag `tag` is committed (bounded). */
+static void loop_until_committed(struct event_base *base, kn_store *s, uint64_t tag) {
+    for (int i = 0; i < 2000 && kn_store_committed(s) < tag; i++) {
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        usleep(1000);
+    }
+}
+
+static void *thread_later(void *arg) {
+    CHECK_INT(later(arg, 500), EZ_OK); /* off the loop: an ordinary write, done on return */
+    return NULL;
+}
+
+static void test_write_behind(const char *dir) {
+    char data[600], path[700];
+    snprintf(data, sizeof data, "%s/wb", dir);
+    snprintf(path, sizeof path, "%s/elizad.db", data);
+    struct kn_kernel k = {0};
+    kn_store *s = kn_store_open(&k, data);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    struct event_base *base = event_base_new();
+    CHECK(base && event_base_priority_init(base, 2) == 0);
+    CHECK_INT(kn_store_group_commit(s, base), EZ_OK);
+    kn_store_on_commit(s, on_commit, NULL);
+    CHECK_INT(kn_store_migrate(s, "t", 1, "CREATE TABLE @wb (v INTEGER UNIQUE)"), EZ_OK);
+    CHECK_INT(kn_store_out_tag(s), 0);
+
+    /* queued: not committed, not visible to the loop's reads, answers must wait */
+    CHECK_INT(later(s, 1), EZ_OK);
+    CHECK_INT(later(s, 2), EZ_OK);
+    uint64_t tag = kn_store_out_tag(s);
+    CHECK(tag > 0);
+    CHECK_INT(committed_wb(path), 0);
+    CHECK_INT(count_wb(s, ""), 0);
+    /* the turn ends: the batch goes to the storage thread, the commit hook reports it */
+    loop_until_committed(base, s, tag);
+    CHECK(kn_store_committed(s) >= tag);
+    CHECK(wb_committed_seen >= tag);
+    CHECK_INT(kn_store_out_tag(s), 0);
+    CHECK_INT(committed_wb(path), 2);
+    CHECK_INT(count_wb(s, ""), 2);
+
+    /* order: a plugin's synchronous write after queued ones sees them applied */
+    CHECK_INT(later(s, 3), EZ_OK);
+    json_t *p = json_pack("[i]", 3);
+    CHECK_INT(kn_store_exec(s, "t", "UPDATE @wb SET v = 30 WHERE v = ?", p), 1);
+    json_decref(p);
+    event_base_loop(base, EVLOOP_NONBLOCK); /* the turn of the synchronous write */
+    CHECK_INT(committed_wb(path), 3);
+    CHECK_INT(count_wb(s, " WHERE v = 30"), 1);
+
+    /* a failing statement is lost alone: the rest of its batch commits */
+    CHECK_INT(later(s, 1), EZ_OK); /* UNIQUE violation, found by the thread */
+    CHECK_INT(later(s, 4), EZ_OK);
+    loop_until_committed(base, s, kn_store_out_tag(s));
+    CHECK_INT(committed_wb(path), 4);
+
+    /* inside a plugin's transaction it is an ordinary write: its rollback undoes it */
+    CHECK_INT(kn_store_begin(s, "t"), EZ_OK);
+    CHECK_INT(later(s, 5), EZ_OK);
+    CHECK_INT(kn_store_out_tag(s), 0);
+    CHECK_INT(kn_store_rollback(s, "t"), EZ_OK);
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    CHECK_INT(count_wb(s, " WHERE v = 5"), 0);
+
+    /* off the loop it writes at once; bad input is refused at once */
+    pthread_t th;
+    pthread_create(&th, NULL, thread_later, s);
+    pthread_join(th, NULL);
+    CHECK_INT(committed_wb(path), 5);
+    json_t *obj = json_object();
+    CHECK_INT(kn_store_exec_later(s, "t", "INSERT INTO @wb (v) VALUES (?)", obj), EZ_EINVAL);
+    json_decref(obj);
+    CHECK_INT(kn_store_exec_later(s, NULL, "INSERT INTO @wb (v) VALUES (1)", NULL), EZ_EINVAL);
+
+    /* flush waits for the thread; close commits what is still queued */
+    CHECK_INT(later(s, 6), EZ_OK);
+    kn_store_flush(s);
+    CHECK_INT(committed_wb(path), 6);
+    CHECK_INT(later(s, 7), EZ_OK);
+    CHECK_INT(later(s, 8), EZ_OK);
+    kn_store_close(s);
+    CHECK_INT(committed_wb(path), 8);
+    event_base_free(base);
+}
+
 int main(void) {
     test_expand();
     char dir[] = "/tmp/elizad-test-store-XXXXXX";
@@ -412,6 +540,7 @@ int main(void) {
         snprintf(path, sizeof path, "%s/elizad.db", data);
         test_group_commit(s, path); /* closes s */
     }
+    test_write_behind(dir);
     CHECK(kn_store_open(&k, "/proc/no/such/dir") == NULL);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
