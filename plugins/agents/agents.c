@@ -91,6 +91,7 @@ static void ag_destroy(void *state) {
     if (!st)
         return;
     ag_cache_free(st);
+    ag_runs_free(st);
     free(st->secret_salt);
     if (st->curl.lib && !getenv("ELIZAD_NO_DLCLOSE"))
         dlclose(st->curl.lib);

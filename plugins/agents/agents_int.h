@@ -83,7 +83,11 @@ struct ag_state {
     char *list_body; /* owned: cached GET /api/agents body, NULL when stale */
     size_t list_len;
 
-    json_t *panels;  /* owned array of {agentId|null, name, path} */
+    json_t *panels; /* owned array of {agentId|null, name, path} */
+    /* runs opened and not yet closed, newest first (agents_runs.c): their events and end read
+     * the run here, not from the store, where the row may still be queued */
+    struct ag_open_run *open_runs;
+    size_t n_open_runs;
     int64_t log_seq; /* last seq written to @logs */
     int64_t last_ms; /* for unique time-derived ids */
 
@@ -92,6 +96,9 @@ struct ag_state {
 };
 
 /* ---- agents_util.c ---- */
+/* One hot-path write through the kernel's storage thread (exec_later) when it has one:
+ * EZ_OK when queued or done, else a negative ez_status. */
+int ag_write(ag_state *st, const char *sql, const json_t *params);
 void ag_buf_put(ag_buf *b, const char *s, size_t n);
 void ag_buf_puts(ag_buf *b, const char *s);
 void ag_buf_put_jstr(ag_buf *b, const char *s); /* JSON string literal (escaped); NULL: null */
@@ -204,6 +211,7 @@ int ag_room_memories_clear(ag_state *st, const char *agent_id, const char *room_
 /* ---- agents_runs.c ---- */
 int ag_register_run_routes(ag_state *st);
 int ag_run_open(ag_state *st, const char *agent_id, const json_t *info, char run_id_out[37]);
+void ag_runs_free(ag_state *st);
 int ag_run_event(ag_state *st, const char *agent_id, const char *run_id, const char *type,
                  const json_t *data);
 int ag_run_close(ag_state *st, const char *agent_id, const char *run_id, const char *status,

@@ -24,13 +24,12 @@ int ag_log_insert(ag_state *st, const char *agent_id, const char *room_id, const
     json_array_append_new(p, ag_str_or_null(run_id));
     json_array_append_new(p, ag_str_or_null(event));
     free(btext);
-    int64_t rc = st->db->exec(st->self,
-                              "INSERT INTO @logs (id, agent_id, room_id, entity_id, type, body, "
-                              "created_at, seq, run_id, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                              "?)",
-                              p);
+    int rc = ag_write(st,
+                      "INSERT INTO @logs (id, agent_id, room_id, entity_id, type, body, "
+                      "created_at, seq, run_id, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      p);
     json_decref(p);
-    return rc < 0 ? (int)rc : EZ_OK;
+    return rc;
 }
 
 /* body.modelType contains one of the excluded strings (case-insensitive). */

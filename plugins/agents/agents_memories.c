@@ -400,18 +400,18 @@ int ag_memory_add(ag_state *st, const char *agent_id, const json_t *m, char id_o
     json_array_append_new(p, ag_str_or_null(doc));
     json_decref(row);
     free(doc);
-    int64_t rc = doc ? st->db->exec(st->self,
-                                    "INSERT INTO @memories (id, agent_id, room_id, world_id, "
-                                    "entity_id, type, created_at, content, metadata, embedding, "
-                                    "is_unique, source_id, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                    "?, ?, ?, ?)",
-                                    p)
-                     : EZ_ENOMEM;
+    /* queued (exec_later): a duplicate id is then logged by the storage thread, not returned */
+    int rc = doc ? ag_write(st,
+                            "INSERT INTO @memories (id, agent_id, room_id, world_id, entity_id, "
+                            "type, created_at, content, metadata, embedding, is_unique, source_id, "
+                            "doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            p)
+                 : EZ_ENOMEM;
     json_decref(p);
     if (rc == EZ_ECONSTRAINT)
         return EZ_EEXIST;
     if (rc < 0)
-        return (int)rc;
+        return rc;
     if (id_out)
         memcpy(id_out, id, 37);
     return EZ_OK;

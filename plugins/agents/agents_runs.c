@@ -18,12 +18,78 @@ static const char *ag_str_member(const json_t *o, const char *k) {
     return json_string_value(json_object_get(o, k));
 }
 
+#define AG_OPEN_RUNS_MAX 4096 /* runs never closed (a crashed caller) age out beyond this */
+
+/* A run between open and close: what its events and its end need, so they never read a row
+ * that may still wait in the storage thread's queue. */
+typedef struct ag_open_run {
+    struct ag_open_run *next;
+    char agent_id[37], run_id[37];
+    json_t *row; /* started_at, message_id, room_id, entity_id, source: like the store's row */
+} ag_open_run;
+
+static void ag_open_run_free(ag_open_run *r) {
+    json_decref(r->row);
+    free(r);
+}
+
+static void ag_runs_remember(ag_state *st, const char *agent_id, const char *run_id, json_t *row) {
+    ag_open_run *r = calloc(1, sizeof *r);
+    if (!r)
+        return; /* events then read the row from the store */
+    memcpy(r->agent_id, agent_id, 37);
+    memcpy(r->run_id, run_id, 37);
+    r->row = json_incref(row);
+    r->next = st->open_runs;
+    st->open_runs = r;
+    if (++st->n_open_runs > AG_OPEN_RUNS_MAX) {
+        ag_open_run **pp = &st->open_runs;
+        while ((*pp)->next)
+            pp = &(*pp)->next;
+        ag_open_run_free(*pp);
+        *pp = NULL;
+        st->n_open_runs--;
+    }
+}
+
+/* The open run's row (new reference) or NULL; unlink: forget it (its end). */
+static json_t *ag_runs_find(ag_state *st, const char *agent_id, const char *run_id, int unlink) {
+    for (ag_open_run **pp = &st->open_runs; *pp; pp = &(*pp)->next) {
+        ag_open_run *r = *pp;
+        if (strcmp(r->run_id, run_id) != 0 || strcmp(r->agent_id, agent_id) != 0)
+            continue;
+        json_t *row = json_incref(r->row);
+        if (unlink) {
+            *pp = r->next;
+            ag_open_run_free(r);
+            st->n_open_runs--;
+        }
+        return row;
+    }
+    return NULL;
+}
+
+void ag_runs_free(ag_state *st) {
+    while (st->open_runs) {
+        ag_open_run *r = st->open_runs;
+        st->open_runs = r->next;
+        ag_open_run_free(r);
+    }
+    st->n_open_runs = 0;
+}
+
 static json_t *ag_run_row(ag_state *st, const char *agent_id, const char *run_id) {
     json_t *p = json_pack("[ss]", agent_id, run_id);
     json_t *row = st->db->query_one(
         st->self, "SELECT " AG_RUN_COLS " FROM @runs WHERE agent_id = ? AND id = ?", p);
     json_decref(p);
     return row;
+}
+
+/* An open run from memory, else its stored row; closing: forget the open run. */
+static json_t *ag_run_find(ag_state *st, const char *agent_id, const char *run_id, int closing) {
+    json_t *open = ag_runs_find(st, agent_id, run_id, closing);
+    return open ? open : ag_run_row(st, agent_id, run_id);
 }
 
 /* The run_event log body the real bootstrap plugin writes. */
@@ -65,14 +131,12 @@ int ag_run_open(ag_state *st, const char *agent_id, const json_t *info, char run
     json_array_append_new(p, ag_str_or_null(src));
     json_array_append_new(p, ag_str_or_null(mtext));
     free(mtext);
-    int owned = ag_tx_begin(st);
-    int ok = owned >= 0 &&
-             st->db->exec(st->self,
-                          "INSERT INTO @runs (id, agent_id, status, started_at, message_id, "
-                          "room_id, entity_id, source, metadata, actions, action_events, "
-                          "model_calls, errors, evaluators) VALUES (?, ?, 'started', ?, ?, ?, ?, "
-                          "?, ?, 0, 0, 0, 0, 0)",
-                          p) >= 0;
+    /* no transaction of our own: queued writes commit together, and one would make them wait */
+    int ok = ag_write(st,
+                      "INSERT INTO @runs (id, agent_id, status, started_at, message_id, room_id, "
+                      "entity_id, source, metadata, actions, action_events, model_calls, errors, "
+                      "evaluators) VALUES (?, ?, 'started', ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
+                      p) == EZ_OK;
     json_decref(p);
     if (ok) {
         json_t *row = json_pack("{sI}", "started_at", (json_int_t)now);
@@ -87,9 +151,10 @@ int ag_run_open(ag_state *st, const char *agent_id, const json_t *info, char run
         json_t *body = ag_run_log_body(row, id, "started");
         ok = ag_log_insert(st, agent_id, rid, eid, "run_event", body, id, "RUN_STARTED") == EZ_OK;
         json_decref(body);
+        if (ok)
+            ag_runs_remember(st, agent_id, id, row);
         json_decref(row);
     }
-    ag_tx_end(st, owned, ok);
     if (!ok)
         return EZ_EIO;
     if (run_id_out)
@@ -123,7 +188,7 @@ int ag_run_event(ag_state *st, const char *agent_id, const char *run_id, const c
     const char *log_type = ag_event_log_type(type, data, buf, sizeof buf);
     if (!log_type || strlen(type) > 64)
         return EZ_EINVAL;
-    json_t *row = ag_run_row(st, agent_id, run_id);
+    json_t *row = ag_run_find(st, agent_id, run_id, 0);
     if (!row)
         return EZ_ENOENT;
     int actions = 0, action_events = 0, evaluators = 0, errors = 0;
@@ -147,20 +212,17 @@ int ag_run_event(ag_state *st, const char *agent_id, const char *run_id, const c
     }
     json_t *body = data ? json_deep_copy(data) : json_object();
     json_object_set_new(body, "runId", json_string(run_id));
-    int owned = ag_tx_begin(st);
-    int ok = owned >= 0 &&
-             ag_log_insert(st, agent_id, ag_col_str(row, "room_id"), ag_col_str(row, "entity_id"),
+    int ok = ag_log_insert(st, agent_id, ag_col_str(row, "room_id"), ag_col_str(row, "entity_id"),
                            log_type, body, run_id, type) == EZ_OK;
     json_decref(body);
     json_t *p = json_pack("[iiIiiss]", actions, action_events, (json_int_t)model_calls, errors,
                           evaluators, agent_id, run_id);
-    ok = ok && st->db->exec(st->self,
-                            "UPDATE @runs SET actions = actions + ?, action_events = "
-                            "action_events + ?, model_calls = model_calls + ?, errors = errors "
-                            "+ ?, evaluators = evaluators + ? WHERE agent_id = ? AND id = ?",
-                            p) >= 0;
+    ok = ok && ag_write(st,
+                        "UPDATE @runs SET actions = actions + ?, action_events = action_events + "
+                        "?, model_calls = model_calls + ?, errors = errors + ?, evaluators = "
+                        "evaluators + ? WHERE agent_id = ? AND id = ?",
+                        p) == EZ_OK;
     json_decref(p);
-    ag_tx_end(st, owned, ok);
     json_decref(row);
     return ok ? EZ_OK : EZ_EIO;
 }
@@ -170,7 +232,7 @@ int ag_run_close(ag_state *st, const char *agent_id, const char *run_id, const c
     if (!status || (strcmp(status, "completed") != 0 && strcmp(status, "error") != 0 &&
                     strcmp(status, "timeout") != 0))
         return EZ_EINVAL;
-    json_t *row = ag_run_row(st, agent_id, run_id);
+    json_t *row = ag_run_find(st, agent_id, run_id, 1);
     if (!row)
         return EZ_ENOENT;
     int64_t now = st->api->now_ms(), started = ag_col_i64(row, "started_at");
@@ -181,12 +243,10 @@ int ag_run_close(ag_state *st, const char *agent_id, const char *run_id, const c
     json_array_append_new(p, ag_str_or_null(err));
     json_array_append_new(p, json_string(agent_id));
     json_array_append_new(p, json_string(run_id));
-    int owned = ag_tx_begin(st);
-    int ok = owned >= 0 &&
-             st->db->exec(st->self,
-                          "UPDATE @runs SET status = ?, ended_at = ?, error = ? WHERE agent_id = "
-                          "? AND id = ?",
-                          p) >= 0;
+    int ok = ag_write(st,
+                      "UPDATE @runs SET status = ?, ended_at = ?, error = ? WHERE agent_id = ? "
+                      "AND id = ?",
+                      p) == EZ_OK;
     json_decref(p);
     if (ok) {
         json_t *body = ag_run_log_body(row, run_id, status);
@@ -198,7 +258,6 @@ int ag_run_close(ag_state *st, const char *agent_id, const char *run_id, const c
                            "run_event", body, run_id, "RUN_ENDED") == EZ_OK;
         json_decref(body);
     }
-    ag_tx_end(st, owned, ok);
     json_decref(row);
     return ok ? EZ_OK : EZ_EIO;
 }

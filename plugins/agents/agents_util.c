@@ -220,6 +220,13 @@ const char *ag_json_type(const json_t *v) {
     }
 }
 
+int ag_write(ag_state *st, const char *sql, const json_t *params) {
+    if (EZ_STORE_HAS(st->db, exec_later))
+        return st->db->exec_later(st->self, sql, params);
+    int64_t rc = st->db->exec(st->self, sql, params);
+    return rc < 0 ? (int)rc : EZ_OK;
+}
+
 int ag_tx_begin(ag_state *st) {
     int rc = st->db->begin(st->self);
     if (rc == EZ_OK)

@@ -384,12 +384,35 @@ static json_t *make_row(const msg_in *in, const char *id, int64_t ts) {
                      (json_int_t)ts, "updated_at", (json_int_t)ts);
 }
 
+static void remember_id(msg_state *st, const char *id) {
+    memcpy(st->recent_ids[st->recent_pos++ % MSG_RECENT_IDS], id, 37);
+}
+
+/* Whether a message with this id exists: among the newest (maybe not committed yet), else in
+ * the store. */
+static int id_taken(msg_state *st, const char *id) {
+    if (strlen(id) != 36)
+        return 0; /* not a UUID: the caller validated; the insert reports it */
+    for (unsigned i = 0; i < MSG_RECENT_IDS; i++)
+        if (st->recent_ids[i][0] == id[0] && memcmp(st->recent_ids[i], id, 37) == 0)
+            return 1;
+    json_t *p = json_pack("[s]", id);
+    json_t *row = st->db->query_one(st->self, "SELECT 1 AS x FROM @messages WHERE id = ?", p);
+    json_decref(p);
+    json_decref(row);
+    return row != NULL;
+}
+
 json_t *msg_db_message_insert(msg_state *st, const msg_in *in, int64_t *ts_out, int *err_out) {
     char idbuf[37];
     const char *id = in->id;
     if (!id) {
         st->api->uuid_v4(idbuf);
         id = idbuf;
+    }
+    if (in->id && id_taken(st, id)) {
+        *err_out = EZ_ECONSTRAINT;
+        return NULL;
     }
     int64_t ts = next_ts(st, in->channel_id);
     char *raw_txt = dump_or_null(in->raw);
@@ -406,13 +429,17 @@ json_t *msg_db_message_insert(msg_state *st, const msg_in *in, int64_t *ts_out, 
     free(raw_txt);
     free(meta_txt);
     free(item_txt);
-    int64_t n = p ? st->db->exec(st->self, SQL_MSG_INSERT, p) : EZ_ENOMEM;
+    int rc = !p ? EZ_ENOMEM
+             : EZ_STORE_HAS(st->db, exec_later)
+                 ? st->db->exec_later(st->self, SQL_MSG_INSERT, p)
+                 : (int)(st->db->exec(st->self, SQL_MSG_INSERT, p) == 1 ? EZ_OK : EZ_EIO);
     json_decref(p);
-    if (n != 1) {
+    if (rc != EZ_OK) {
         json_decref(row);
-        *err_out = n == EZ_ECONSTRAINT ? EZ_ECONSTRAINT : EZ_EIO;
+        *err_out = rc == EZ_ECONSTRAINT ? EZ_ECONSTRAINT : EZ_EIO;
         return NULL;
     }
+    remember_id(st, id);
     msg_cache_drop(st, in->channel_id);
     json_t *root = msg_render_message(st, row, 0);
     json_decref(row);

@@ -45,6 +45,8 @@ typedef struct msg_page {
     size_t len;
 } msg_page;
 
+#define MSG_RECENT_IDS 1024
+
 typedef struct msg_state {
     ez_plugin *self;
     const ez_host_api *api;
@@ -59,6 +61,10 @@ typedef struct msg_state {
     msg_waiter *waiters;
     uint64_t page_clock;
     msg_page pages[MSG_CACHE_SLOTS];
+    /* ids of the newest stored messages: inserts are queued (exec_later), so a duplicate id
+     * given by a client is found here while its first insert may still be uncommitted */
+    char recent_ids[MSG_RECENT_IDS][37];
+    unsigned recent_pos;
 } msg_state;
 
 /* What a stored message is made from. Every pointer is borrowed. */

@@ -54,7 +54,8 @@ static int h_list(ez_req *req, void *ud) {
     memcpy(buf + len, tail, sizeof tail - 1);
     len += sizeof tail - 1;
     json_decref(items);
-    msg_cache_put(st, cid, limit, before, after, buf, len);
+    if (!EZ_STORE_HAS(st->db, later_pending) || !st->db->later_pending(st->self))
+        msg_cache_put(st, cid, limit, before, after, buf, len); /* else it may miss a message */
     st->api->respond_raw(req, 200, "application/json; charset=utf-8", buf, len);
     free(buf);
     return EZ_DONE;

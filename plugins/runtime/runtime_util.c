@@ -67,7 +67,12 @@ void rt_emit(rt_state *st, const char *channel_id, const char *event, json_t *ob
 }
 
 int rt_tx_begin(rt_state *st) {
-    return st->api->store && st->api->store->begin && st->api->store->begin(st->self) == EZ_OK;
+    const ez_store_api *db = st->api->store;
+    /* With the kernel's storage thread the flush's writes are queued (exec_later) and commit
+     * together anyway; a transaction of ours would make each of them wait for the thread. */
+    if (!db || !db->begin || EZ_STORE_HAS(db, exec_later))
+        return 0;
+    return db->begin(st->self) == EZ_OK;
 }
 
 void rt_tx_end(rt_state *st, int owned) {
