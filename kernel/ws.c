@@ -307,9 +307,13 @@ static struct evbuffer *ws_out(kn_ws *w) {
 static void ws_release(kn_outq *q, struct evbuffer *buf, void *ud) {
     (void)q;
     kn_ws *w = ud;
-    evbuffer_add_buffer(bufferevent_get_output(w->bev), buf);
-    if (w->state == WS_CLOSING)
+    struct evbuffer *out = bufferevent_get_output(w->bev);
+    evbuffer_add_buffer(out, buf);
+    if (w->state == WS_CLOSING) {
         bufferevent_enable(w->bev, EV_WRITE); /* its close frame may be in there */
+        return;
+    }
+    kn_ws_flush(w); /* now rather than on the next loop turn: these frames waited already */
     ws_after_send(w);
 }
 
@@ -488,8 +492,13 @@ void kn_ws_flush(kn_ws *w) {
         return;
     evutil_socket_t fd = bufferevent_getfd(w->bev);
     struct evbuffer *out = bufferevent_get_output(w->bev);
-    if (fd >= 0 && evbuffer_get_length(out))
+    if (fd >= 0 && evbuffer_get_length(out)) {
+        /* a socket bufferevent keeps its output's start frozen outside its own write callback
+         * (evbuffer_write would refuse): thaw it for this write, as that callback does */
+        evbuffer_unfreeze(out, 1);
         evbuffer_write(out, fd); /* the rest, if any, goes out the usual way */
+        evbuffer_freeze(out, 1);
+    }
 }
 
 size_t kn_ws_pending(const kn_ws *w) {
