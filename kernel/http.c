@@ -137,6 +137,9 @@ static int conn_hold(kn_conn *c) {
     if (!held)
         return 0;
     evbuffer_add_buffer(held, bufferevent_get_output(c->ev->bev));
+    /* libevent would run evhtp's write callback on the now empty output as if the answer had
+     * gone out; the release writes it and then runs that callback itself (conn_write_now) */
+    bufferevent_disable(c->ev->bev, EV_WRITE);
     return 1;
 }
 
@@ -162,7 +165,11 @@ void kn_conn_write_direct_end(kn_conn *c) {
 }
 
 void kn_conn_write_via_loop(kn_conn *c) {
-    if (c->ev && c->ev->bev)
+    if (!c->ev || !c->ev->bev)
+        return;
+    if (kn_outq_held(&c->held))
+        conn_hold(c); /* whatever was just added goes behind what is held */
+    else
         bufferevent_enable(c->ev->bev, EV_WRITE);
 }
 

@@ -37,10 +37,10 @@ async function memoriesOf(srv, agentId, channelId) {
 }
 
 // One user in a DM: each message and each reply is checked the moment its event arrives.
-async function converse(srv, api, agentId, rounds) {
+async function converse(srv, api, agentId, rounds, transports) {
   const userId = randomUUID();
   const channelId = await dmChannel(api, userId, agentId);
-  const s = await connect(srv, userId);
+  const s = await connect(srv, userId, transports);
   sockets.push(s);
   await join(s, channelId);
   for (let i = 0; i < rounds; i++) {
@@ -72,11 +72,17 @@ async function readAfterNotify(serverConf) {
   servers.push(srv);
   const api = client(srv);
   const agentId = await startAgent(api, { name: 'Wendy', bio: ['Wendy writes things down.'] });
-  await Promise.all([1, 2, 3, 4].map(() => converse(srv, api, agentId, 12)));
+  // three users on websockets, one on HTTP long-polling (answers through the gate too)
+  await Promise.all([
+    converse(srv, api, agentId, 12),
+    converse(srv, api, agentId, 12),
+    converse(srv, api, agentId, 12),
+    converse(srv, api, agentId, 12, ['polling']),
+  ]);
   return srv;
 }
 
-test('write-behind on: every event and answer reports readable data (4 users x 12 rounds)', { timeout: 60000 }, async () => {
+test('write-behind on: every event and answer reports readable data (4 users x 12 rounds, one polling)', { timeout: 60000 }, async () => {
   const srv = await readAfterNotify('');
   assert.doesNotMatch(srv.log(), /queued write failed|batch of queued writes was lost/);
 });
