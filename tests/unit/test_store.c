@@ -244,19 +244,25 @@ static void test_api_table(kn_kernel *k) {
 
 /* ---- group commit ---- */
 
-/* Rows of @gc as another connection (another process, say) sees them: committed ones only. */
-static int committed_rows(const char *path) {
+/* Rows of a table as another connection (another process, say) sees them: committed ones. */
+static int committed_in(const char *path, const char *table) {
     sqlite3 *db = NULL;
     int n = -1;
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM t_gc", -1, &st, NULL) == SQLITE_OK &&
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW)
             n = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
     }
     sqlite3_close(db);
     return n;
+}
+
+static int committed_rows(const char *path) {
+    return committed_in(path, "t_gc");
 }
 
 static int rows_here(kn_store *s) {
@@ -408,17 +414,7 @@ static int count_wb(kn_store *s, const char *where) {
 }
 
 static int committed_wb(const char *path) {
-    sqlite3 *db = NULL;
-    int n = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM t_wb", -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            n = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return n;
+    return committed_in(path, "t_wb");
 }
 
 /* Runs the loop until the output tag `tag` is committed (bounded). */
