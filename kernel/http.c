@@ -129,6 +129,17 @@ static void conn_release_held(kn_outq *q, struct evbuffer *buf, void *ud) {
     conn_write_now(c);
 }
 
+/* Writes this connection's held answer reported were lost: close it (the client sees an error
+ * instead of an answer that says they were stored). */
+static void conn_fail_held(kn_outq *q, void *ud) {
+    (void)q;
+    kn_conn *c = ud;
+    if (!c->ev || !c->ev->bev)
+        return;
+    evbuffer_drain(bufferevent_get_output(c->ev->bev), (size_t)-1);
+    bufferevent_trigger_event(c->ev->bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
+}
+
 /* Moves output just produced behind the gate when it reports uncommitted writes. 1 if held. */
 static int conn_hold(kn_conn *c) {
     if (!c->ev || !c->ev->bev)
@@ -338,7 +349,7 @@ static evhtp_res on_accept(evhtp_connection_t *conn, void *arg) {
     c->ev = conn;
     c->req.c = c;
     c->phase = KN_PH_HEADERS;
-    kn_outq_init(&c->held, conn_release_held, c);
+    kn_outq_init(&c->held, conn_release_held, conn_fail_held, c);
     if (!(c->timer = evtimer_new(h->base, on_timeout, c)) ||
         !(c->written = event_new(h->base, -1, 0, on_written, c))) {
         if (c->timer)

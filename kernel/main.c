@@ -134,8 +134,10 @@ int main(int argc, char **argv) {
         kn_config_free(cfg);
         return rc;
     }
-    /* a closed client socket must be an error on write, not a process kill */
+    /* a closed client socket must be an error on write, not a process kill; so must a file
+     * grown past the operator's size limit (RLIMIT_FSIZE): the store reports it */
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
     kn_kernel *k = kn_kernel_new(cfg);
     if (!k)
         return 1;

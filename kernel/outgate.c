@@ -28,8 +28,21 @@ static void unlist(kn_outq *q) {
     q->prev = q->next = NULL;
 }
 
-void kn_outgate_release(void *arg, uint64_t committed) {
+void kn_outgate_release(void *arg, uint64_t committed, int ok) {
     kn_outgate *g = arg;
+    if (!ok) {
+        for (kn_outq *q = g->list.next, *next; q != &g->list; q = next) {
+            next = q->next;
+            if (!q->head || q->head->tag > committed)
+                continue;
+            kn_outq_clear(g, q); /* nothing of it may go out as if the writes were stored */
+            if (q->fail)
+                q->fail(q, q->ud);
+            if (next != &g->list && !next->prev)
+                next = g->list.next;
+        }
+        return;
+    }
     /* a release callback may clear or hold on any queue: walk from the head each time */
     for (kn_outq *q = g->list.next, *next; q != &g->list; q = next) {
         next = q->next;
@@ -70,10 +83,11 @@ void kn_outgate_free(kn_outgate *g) {
     free(g);
 }
 
-void kn_outq_init(kn_outq *q, kn_outq_release_fn fn, void *ud) {
+void kn_outq_init(kn_outq *q, kn_outq_release_fn fn, kn_outq_fail_fn fail, void *ud) {
     q->head = q->tail = NULL;
     q->prev = q->next = NULL;
     q->release = fn;
+    q->fail = fail;
     q->ud = ud;
 }
 

@@ -17,12 +17,17 @@ typedef struct kn_outq_seg kn_outq_seg;
 /* Called with output whose writes are committed (buf: move its contents out; it is freed
  * after). */
 typedef void (*kn_outq_release_fn)(kn_outq *q, struct evbuffer *buf, void *ud);
+/* Called when writes some held output reports were lost (their batch failed): that output is
+ * dropped, never sent as if they were stored; the owner closes the connection, so its client
+ * sees an error. What q still holds is dropped right after. */
+typedef void (*kn_outq_fail_fn)(kn_outq *q, void *ud);
 
 /* Embedded in a connection; zero-initialised then kn_outq_init. */
 struct kn_outq {
     kn_outq_seg *head, *tail;
     kn_outq *prev, *next; /* in the gate's list while something is held */
     kn_outq_release_fn release;
+    kn_outq_fail_fn fail;
     void *ud;
 };
 
@@ -30,10 +35,11 @@ struct kn_outq {
  * (kn_store_out_tag). The owner calls kn_outgate_release on every commit. */
 kn_outgate *kn_outgate_new(uint64_t (*current_tag)(const void *ctx), const void *ctx);
 void kn_outgate_free(kn_outgate *g);
-/* Batch `committed` is committed: the output waiting for it goes out. gate: a kn_outgate. */
-void kn_outgate_release(void *gate, uint64_t committed);
+/* Batch `committed` ended: the output waiting for it goes out (ok), or is dropped and its
+ * connections closed (!ok: the batch failed). gate: a kn_outgate. */
+void kn_outgate_release(void *gate, uint64_t committed, int ok);
 
-void kn_outq_init(kn_outq *q, kn_outq_release_fn release, void *ud);
+void kn_outq_init(kn_outq *q, kn_outq_release_fn release, kn_outq_fail_fn fail, void *ud);
 /* Where output produced now goes: NULL = straight to the connection (nothing to wait for);
  * else a buffer (owned by q) to append to, released in order after the commit. g may be NULL
  * (no gate: always NULL). */

@@ -87,10 +87,18 @@ static void turn_commit(kn_store *s) {
     int rc = s->be->script(s->db, "COMMIT");
     s->turns++;
     if (rc != EZ_OK) {
-        /* disk full or an I/O error: what this turn wrote is gone although it was answered */
+        /* disk full or an I/O error: what this turn wrote is gone although it was answered;
+         * queued writes now run alone until one succeeds (exec_alone). One line a second. */
         s->turn_failures++;
-        kn_log(s->k, "kernel", EZ_ERR,
-               "store: group commit failed, this turn's writes are lost: %s", s->be->errmsg(s->db));
+        s->loop_failing = s->wthread_on;
+        int64_t now = kn_mono_ms();
+        if (now - s->turn_logged_ms >= 1000) {
+            kn_log(s->k, "kernel", EZ_ERR,
+                   "store: group commit failed, this turn's writes are lost: %s (%llu turn(s) "
+                   "lost so far)",
+                   s->be->errmsg(s->db), (unsigned long long)s->turn_failures);
+            s->turn_logged_ms = now;
+        }
         s->be->script(s->db, "ROLLBACK");
     }
     s->turn_open = 0;
@@ -154,7 +162,7 @@ uint64_t kn_store_committed(const kn_store *s) {
     return s ? s->loop_committed : 0;
 }
 
-void kn_store_on_commit(kn_store *s, void (*fn)(void *arg, uint64_t committed), void *arg) {
+void kn_store_on_commit(kn_store *s, void (*fn)(void *arg, uint64_t committed, int ok), void *arg) {
     s->on_commit = fn;
     s->on_commit_arg = arg;
 }
@@ -217,6 +225,39 @@ static int run(kn_store *s, const char *ns, const char *sql, const json_t *param
     return rc;
 }
 
+/* While the storage thread's batches fail (disk full, I/O errors), a queued write runs at once
+ * in a transaction of its own, so its caller gets the error and answers it, instead of
+ * answering success for a write that a later commit loses. The first success ends this. */
+static int exec_alone(kn_store *s, const char *ns, const char *sql, const json_t *params) {
+    char stackbuf[SQL_STACK];
+    size_t len;
+    char *x = kn_store_expand(ns, sql, stackbuf, sizeof stackbuf, &len);
+    if (!x)
+        return EZ_ENOMEM;
+    drain(s);
+    lock(s);
+    if (s->turn_open)
+        turn_commit(s); /* the statement must not join (and wait for) the turn's commit */
+    int64_t changes = 0;
+    int rc = s->turn_open ? EZ_ESTATE : s->be->run(s->db, x, len, params, 0, NULL, &changes);
+    if (rc == EZ_OK || rc == EZ_ECONSTRAINT) {
+        s->loop_failing = 0; /* the next failed batch or turn says so again */
+    } else {
+        int64_t now = kn_mono_ms();
+        s->loop_unlogged++;
+        if (now - s->loop_logged_ms >= 1000) {
+            kn_log(s->k, ns, EZ_ERR, "store: %s (%llu failed write(s) in the last second)",
+                   s->be->errmsg(s->db), (unsigned long long)s->loop_unlogged);
+            s->loop_unlogged = 0;
+            s->loop_logged_ms = now;
+        }
+    }
+    unlock(s);
+    if (x != stackbuf)
+        free(x);
+    return rc;
+}
+
 int kn_store_exec_later(kn_store *s, const char *ns, const char *sql, const json_t *params) {
     if (!s || !ns || !sql || (params && !json_is_array(params)))
         return EZ_EINVAL;
@@ -226,6 +267,8 @@ int kn_store_exec_later(kn_store *s, const char *ns, const char *sql, const json
         int64_t r = kn_store_exec(s, ns, sql, params);
         return r < 0 ? (int)r : EZ_OK;
     }
+    if (s->loop_failing)
+        return exec_alone(s, ns, sql, params);
     char stackbuf[SQL_STACK];
     size_t len;
     char *x = kn_store_expand(ns, sql, stackbuf, sizeof stackbuf, &len);

@@ -27,10 +27,11 @@ void kn_store_flush(kn_store *s);
 
 /* Write-behind (store_writer.c). Output the loop produces now reports writes up to this batch:
  * 0 when nothing queued is uncommitted, else hold the output until kn_store_committed() reaches
- * it. fn runs on the loop each time a batch commits (the output gate's release). */
+ * it. fn runs on the loop each time a batch ends (the output gate's release); ok 0: the batch
+ * failed (disk full, I/O error) and its writes are lost. */
 uint64_t kn_store_out_tag(const kn_store *s);
 uint64_t kn_store_committed(const kn_store *s);
-void kn_store_on_commit(kn_store *s, void (*fn)(void *arg, uint64_t committed), void *arg);
+void kn_store_on_commit(kn_store *s, void (*fn)(void *arg, uint64_t committed, int ok), void *arg);
 /* Call before kn_store_group_commit: keep every write on the loop (config). */
 void kn_store_no_write_behind(kn_store *s);
 

@@ -47,9 +47,16 @@ struct kn_store {
     uint64_t handed_epoch, committed_epoch;
     int wstop;
     struct event *wnotify; /* the thread wakes the loop with it */
-    void (*on_commit)(void *arg, uint64_t committed);
+    void (*on_commit)(void *arg, uint64_t committed, int ok);
     void *on_commit_arg;
     uint64_t wb_writes, wb_batches, wb_failures;
+    int wb_failing;       /* the last batch failed (disk full, I/O error) */
+    int loop_failing;     /* the loop's copy: writes run synchronously until one succeeds */
+    int64_t wb_logged_ms; /* storage thread: rate limit of its error lines */
+    uint64_t wb_unlogged;
+    int64_t loop_logged_ms; /* the same for the loop's writes while failing */
+    int64_t turn_logged_ms; /* and for failed group commits */
+    uint64_t loop_unlogged;
 };
 
 /* Caller holds s->mu: waits for any other thread's transaction (store.c). */

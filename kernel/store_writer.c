@@ -18,6 +18,7 @@
 #include "store.h"
 
 #include "store_int.h"
+#include "util_time.h"
 
 #include <event2/event.h>
 #include <stdlib.h>
@@ -40,9 +41,25 @@ static void wb_free(kn_wb_item *it) {
     }
 }
 
-/* Runs a batch in one transaction. Storage thread. */
-static void wb_apply(kn_store *s, kn_wb_item *batch) {
+/* Disk full or an I/O error fails every write for a while: one line per second says how many,
+ * instead of a line per statement. Storage thread. */
+static void wb_report(kn_store *s, const char *ns, const char *what, const char *sql) {
+    int64_t now = kn_mono_ms();
+    s->wb_unlogged++;
+    if (now - s->wb_logged_ms < 1000)
+        return;
+    kn_log(s->k, ns, EZ_ERR, "store: %s: %s (%llu such failure(s) in the last second%s%.200s)",
+           what, s->be->errmsg(s->db), (unsigned long long)s->wb_unlogged, sql ? "; SQL: " : "",
+           sql ? sql : "");
+    s->wb_unlogged = 0;
+    s->wb_logged_ms = now;
+}
+
+/* Runs a batch in one transaction. Returns 0 when a write or the commit failed for a reason
+ * other than a constraint (the store is failing). Storage thread. */
+static int wb_apply(kn_store *s, kn_wb_item *batch) {
     size_t n = 0, failed = 0;
+    int broken = 0;
     kn_store_lock(s);
     s->in_txn = 1;
     s->txn_thread = pthread_self();
@@ -50,21 +67,26 @@ static void wb_apply(kn_store *s, kn_wb_item *batch) {
     for (kn_wb_item *it = batch; it && rc == EZ_OK; it = it->next, n++) {
         int64_t changes;
         int r = s->be->run(s->db, it->text, it->len, it->params, 0, NULL, &changes);
-        if (r != EZ_OK) {
+        if (r == EZ_ECONSTRAINT) {
             /* the statement is lost, the rest of the batch is kept: same as a failed exec */
             failed++;
-            kn_log(s->k, it->ns, r == EZ_ECONSTRAINT ? EZ_DEBUG : EZ_WARN,
-                   "store: queued write failed: %s (SQL: %.200s)", s->be->errmsg(s->db), it->text);
+            kn_log(s->k, it->ns, EZ_DEBUG, "store: queued write failed: %s (SQL: %.200s)",
+                   s->be->errmsg(s->db), it->text);
+        } else if (r != EZ_OK) {
+            failed++;
+            broken = 1;
+            wb_report(s, it->ns, "a queued write failed", it->text);
         }
     }
     if (rc == EZ_OK)
         rc = s->be->script(s->db, "COMMIT");
     if (rc != EZ_OK) {
-        /* disk full or an I/O error: the writes were answered already, say what is lost */
-        kn_log(s->k, "kernel", EZ_ERR, "store: a batch of queued writes was lost: %s",
-               s->be->errmsg(s->db));
+        /* disk full or an I/O error: the answers reporting these writes are out of the gate
+         * once this returns; from now on writes run synchronously so callers see the error */
+        wb_report(s, "kernel", "a batch of queued writes was lost", NULL);
         s->be->script(s->db, "ROLLBACK");
         s->wb_failures++;
+        broken = 1;
     }
     s->wb_writes += n;
     s->wb_failures += failed;
@@ -72,6 +94,7 @@ static void wb_apply(kn_store *s, kn_wb_item *batch) {
     s->in_txn = 0;
     pthread_cond_broadcast(&s->cv);
     kn_store_unlock(s);
+    return !broken;
 }
 
 static void *wb_main(void *arg) {
@@ -85,11 +108,12 @@ static void *wb_main(void *arg) {
         kn_wb_item *batch = s->handed;
         uint64_t epoch = s->handed_epoch;
         pthread_mutex_unlock(&s->wmu);
-        wb_apply(s, batch);
+        int ok = wb_apply(s, batch);
         wb_free(batch);
         pthread_mutex_lock(&s->wmu);
         s->handed = NULL;
         s->committed_epoch = epoch;
+        s->wb_failing = !ok;
         pthread_cond_broadcast(&s->wcv);
         event_active(s->wnotify, 0, 0);
     }
@@ -122,10 +146,13 @@ static void on_notify(evutil_socket_t fd, short what, void *arg) {
     kn_store *s = arg;
     pthread_mutex_lock(&s->wmu);
     uint64_t committed = s->committed_epoch;
+    int ok = !s->wb_failing;
+    if (!ok)
+        s->loop_failing = 1; /* cleared by the next write that succeeds (store.c) */
     pthread_mutex_unlock(&s->wmu);
     s->loop_committed = committed;
     if (s->on_commit)
-        s->on_commit(s->on_commit_arg, committed);
+        s->on_commit(s->on_commit_arg, committed, ok);
     kn_wb_kick(s); /* what collected while that batch committed */
 }
 

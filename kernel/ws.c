@@ -317,6 +317,18 @@ static void ws_release(kn_outq *q, struct evbuffer *buf, void *ud) {
     ws_after_send(w);
 }
 
+/* Writes some held frames reported were lost: drop the connection rather than carry on as if
+ * they were stored (the client reconnects and reads what is there). */
+static void ws_fail_held(kn_outq *q, void *ud) {
+    (void)q;
+    kn_ws *w = ud;
+    if (w->state == WS_DEAD)
+        return;
+    w->state = WS_DEAD;
+    bufferevent_disable(w->bev, EV_READ | EV_WRITE);
+    bufferevent_trigger_event(w->bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
+}
+
 static void ws_write_frame(kn_ws *w, int opcode, const void *data, size_t len) {
     uint8_t hdr[KN_PKT_HEAD];
     size_t hl = kn_ws_frame_header(hdr, opcode, len);
@@ -457,7 +469,7 @@ kn_ws *kn_ws_adopt(kn_ws_set *set, struct bufferevent *bev, const char *accept,
     if (max_payload < SIZE_MAX / 8 && max_payload * 8 > w->out_limit)
         w->out_limit = (size_t)max_payload * 8;
     w->state = WS_OPEN;
-    kn_outq_init(&w->held, ws_release, w);
+    kn_outq_init(&w->held, ws_release, ws_fail_held, w);
     int fd = (int)bufferevent_getfd(bev);
     if (fd >= 0) { /* small frames must not wait for the peer's delayed ACK */
         int one = 1;

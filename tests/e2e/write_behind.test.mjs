@@ -155,3 +155,65 @@ test('a graceful stop commits every queued write: all messages and replies survi
   const runs = await client(again).runs.listRuns(agentId, { limit: 1000 });
   assert.equal(runs.runs.filter((r) => r.status === 'completed').length, n);
 });
+
+// Every message of a channel, newest first, through the public paging (before = oldest seen).
+async function allMessages(srv, channelId) {
+  const out = [];
+  let before;
+  for (let i = 0; i < 200; i++) {
+    const q = before ? `&before=${before}` : '';
+    const r = await http(`${srv.url}/api/messaging/central-channels/${channelId}/messages?limit=100${q}`);
+    const page = r.body.data.messages;
+    if (!page.length) break;
+    out.push(...page);
+    const ms = page.map((m) => {
+      const t = m.createdAt ?? m.created_at;
+      return typeof t === 'string' ? Date.parse(t) : t;
+    });
+    const oldest = Math.min(...ms);
+    if (!(oldest < before || before === undefined)) break; // no progress: never loop forever
+    before = oldest;
+  }
+  return out;
+}
+
+test('a full disk: no answer says stored for a lost write; errors instead; the server stays up', { timeout: 60000 }, async () => {
+  const srv = await startServer({ plugins: PLUGINS, fileSizeLimit: 1536 * 1024 });
+  servers.push(srv);
+  const api = client(srv);
+  const user = randomUUID();
+  const ch = await api.messaging.createGroupChannel({ name: 'full', participantIds: [user, randomUUID()], serverId: ZERO_UUID });
+  const filler = 'x'.repeat(2000);
+  const stored = [];
+  let refused = 0;
+  let dropped = 0;
+  for (let round = 0; round < 200 && refused + dropped < 40; round++) {
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        try {
+          const r = await http(`${srv.url}/api/messaging/central-channels/${ch.id}/messages`, {
+            method: 'POST',
+            body: { author_id: user, content: `r${round} m${i} ${filler}`, message_server_id: ZERO_UUID },
+          });
+          if (r.status === 201) stored.push(r.body.data?.id || r.body.userMessage?.id || r.body.data?.userMessage?.id);
+          else {
+            assert.equal(r.status, 500, JSON.stringify(r.body));
+            assert.equal(r.body.success, false);
+            refused++;
+          }
+        } catch {
+          dropped++; // the batch holding this answer failed: the connection was closed instead
+        }
+      }),
+    );
+  }
+  assert.ok(refused + dropped > 0, `the file size limit was never reached (${stored.length} stored)`);
+  assert.ok(stored.length > 0);
+  // the server is alive and everything it answered 201 for is there
+  assert.equal((await http(`${srv.url}/api/server/ping`)).status, 200);
+  const ids = new Set((await allMessages(srv, ch.id)).map((m) => m.id));
+  const missing = stored.filter((id) => !ids.has(id));
+  assert.deepEqual(missing, [], `${missing.length} of ${stored.length} acknowledged messages are missing`);
+  assert.match(srv.log(), /database or disk is full|disk I\/O error|queued writes was lost|failed write/);
+});
+

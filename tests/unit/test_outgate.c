@@ -18,6 +18,7 @@ typedef struct conn {
     char sent[128]; /* what reached the "socket", in order */
     kn_outgate *g;
     struct conn *victim; /* cleared from inside this connection's release */
+    int failed;          /* times its held output was dropped (a lost batch) */
 } conn;
 
 static void on_release(kn_outq *q, struct evbuffer *buf, void *ud) {
@@ -31,6 +32,11 @@ static void on_release(kn_outq *q, struct evbuffer *buf, void *ud) {
         kn_outq_clear(c->g, &c->victim->q);
         c->victim = NULL;
     }
+}
+
+static void on_fail(kn_outq *q, void *ud) {
+    (void)q;
+    ((conn *)ud)->failed++;
 }
 
 /* What a connection does with new output: straight out, or behind held pieces. */
@@ -48,9 +54,9 @@ int main(void) {
     kn_outgate *g = kn_outgate_new(fake_tag, NULL);
     CHECK(g != NULL);
     conn a = {.g = g}, b = {.g = g}, c = {.g = g};
-    kn_outq_init(&a.q, on_release, &a);
-    kn_outq_init(&b.q, on_release, &b);
-    kn_outq_init(&c.q, on_release, &c);
+    kn_outq_init(&a.q, on_release, on_fail, &a);
+    kn_outq_init(&b.q, on_release, on_fail, &b);
+    kn_outq_init(&c.q, on_release, on_fail, &c);
 
     /* nothing uncommitted: straight out; no gate at all: straight out too */
     current = 0;
@@ -72,7 +78,7 @@ int main(void) {
     CHECK_STR(a.sent, "0");
 
     /* commit of 1 releases only what waited for 1, on every connection */
-    kn_outgate_release(g, 1);
+    kn_outgate_release(g, 1, 1);
     CHECK_STR(a.sent, "0a");
     CHECK_STR(b.sent, "x");
     CHECK(!kn_outq_held(&b.q));
@@ -80,9 +86,9 @@ int main(void) {
     /* a busy connection: new output for batch 3 while 2 is pending does not delay 2's piece */
     current = 3;
     emit(g, &a, "d");
-    kn_outgate_release(g, 2);
+    kn_outgate_release(g, 2, 1);
     CHECK_STR(a.sent, "0abc");
-    kn_outgate_release(g, 3);
+    kn_outgate_release(g, 3, 1);
     CHECK_STR(a.sent, "0abcd");
     CHECK(!kn_outq_held(&a.q));
     current = 0;
@@ -94,7 +100,7 @@ int main(void) {
     emit(g, &c, "1");
     current = 5;
     emit(g, &c, "2");
-    kn_outgate_release(g, 9);
+    kn_outgate_release(g, 9, 1);
     CHECK_STR(c.sent, "12");
 
     /* a connection that goes away drops what it held; a release callback may clear another
@@ -104,7 +110,7 @@ int main(void) {
     emit(g, &b, "y");
     emit(g, &c, "3");
     a.victim = &b;
-    kn_outgate_release(g, 10);
+    kn_outgate_release(g, 10, 1);
     CHECK_STR(a.sent, "0abcdef");
     CHECK_STR(b.sent, "x");
     CHECK_STR(c.sent, "123");
@@ -112,8 +118,24 @@ int main(void) {
     current = 11;
     emit(g, &c, "4");
     kn_outq_clear(g, &c.q);
-    kn_outgate_release(g, 11);
+    kn_outgate_release(g, 11, 1);
     CHECK_STR(c.sent, "123");
+
+    /* a failed batch: the output waiting for it (and what follows it) is dropped, never sent,
+     * and its connection told to close; connections waiting for later batches are untouched */
+    current = 20;
+    emit(g, &a, "X");
+    current = 21;
+    emit(g, &a, "Y");
+    emit(g, &b, "Z");
+    kn_outgate_release(g, 20, 0);
+    CHECK_INT(a.failed, 1);
+    CHECK_INT(b.failed, 0);
+    CHECK(!kn_outq_held(&a.q));
+    CHECK(kn_outq_held(&b.q));
+    CHECK_STR(a.sent, "0abcdef");
+    kn_outgate_release(g, 21, 1);
+    CHECK_STR(b.sent, "xZ");
 
     /* freeing the gate drops whatever is still held */
     current = 12;

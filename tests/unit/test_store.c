@@ -392,8 +392,9 @@ static void test_group_commit(kn_store *s, const char *path) {
 
 static uint64_t wb_committed_seen;
 
-static void on_commit(void *arg, uint64_t committed) {
+static void on_commit(void *arg, uint64_t committed, int ok) {
     (void)arg;
+    (void)ok;
     wb_committed_seen = committed;
 }
 

@@ -41,7 +41,11 @@ export async function startServer(opts = {}) {
   for (const k of ['ELIZA_SERVER_AUTH_TOKEN', 'SERVER_API_KEY', 'SERVER_PORT', 'SERVER_HOST']) {
     if (!(opts.env && k in opts.env)) delete env[k];
   }
-  const child = spawn(BIN, ['--config', conf], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // opts.fileSizeLimit (bytes): the process may not grow a file beyond it (a full disk)
+  const [cmd, args] = opts.fileSizeLimit
+    ? ['prlimit', [`--fsize=${opts.fileSizeLimit}:${opts.fileSizeLimit}`, BIN, '--config', conf]]
+    : [BIN, ['--config', conf]];
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
