@@ -7,6 +7,7 @@
 #include "http.h"
 #include "loader.h"
 #include "log.h"
+#include "multipart.h"
 #include "sio.h"
 #include "store.h"
 #include "timer.h"
@@ -127,5 +128,9 @@ void kn_hostapi_fill(ez_host_api *api) {
     api->log_clear = api_log_clear;
     api->plugin_name = api_plugin_name;
     kn_http_fill_api(api);
-    kn_fdwatch_fill(api); /* ABI 1.1 fd watches (runtime engineer, kernel/fdwatch.c) */
+    kn_fdwatch_fill(api);            /* ABI 1.1 fd watches (runtime engineer, kernel/fdwatch.c) */
+    api->mp_is_form = kn_mp_is_form; /* ABI 1.2 multipart reader (kernel/multipart.c) */
+    api->mp_boundary = kn_mp_boundary;
+    api->mp_parse = kn_mp_parse;
+    api->mp_message = kn_mp_message;
 }

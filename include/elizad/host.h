@@ -5,6 +5,7 @@
 
 #include <elizad/bus.h>
 #include <elizad/http.h>
+#include <elizad/multipart.h>
 #include <elizad/socket.h>
 #include <elizad/store.h>
 #include <elizad/types.h>
@@ -150,6 +151,20 @@ struct ez_host_api {
     int (*fd_watch_update)(ez_watch *w, unsigned events);
     /* Stops and frees a watch (NULL is a no-op). Does not close the fd. */
     void (*fd_watch_cancel)(ez_watch *w);
+
+    /* ---- ABI 1.2: multipart/form-data (elizad/multipart.h; check with EZ_HAS(api,
+     * mp_parse)); any thread: pure functions over the bytes they are given ---- */
+    /* 1 when the Content-Type value is multipart/form-data (any case, parameters after). */
+    int (*mp_is_form)(const char *content_type);
+    /* Copies its boundary parameter (quoted or token) into out; its length, or 0 when absent,
+     * empty or longer than EZ_MP_BOUNDARY_MAX. */
+    size_t (*mp_boundary)(const char *content_type, char out[EZ_MP_BOUNDARY_MAX + 1]);
+    /* Calls fn for every part of body, in order (part is reused between calls); EZ_MP_OK, the
+     * error of a malformed body, or EZ_MP_STOPPED when fn returned non-zero. */
+    ez_mp_status (*mp_parse)(const void *body, size_t len, const char *boundary, ez_mp_part *part,
+                             ez_mp_fn fn, void *ud);
+    /* busboy's/multer's message for a status (static text). */
+    const char *(*mp_message)(ez_mp_status st);
 };
 
 /* Imports an inter-plugin table (its first member is its uint32_t size) that must be at least

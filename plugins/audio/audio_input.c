@@ -69,13 +69,34 @@ static int read_json(au_state *st, ez_req *req, const char *body, size_t len, au
     return 0;
 }
 
+/* Keeps the form-data parts, up to AU_MP_MAX_PARTS (then stops the reader). */
+static int keep_part(const ez_mp_part *p, void *ud) {
+    au_input *in = ud;
+    if (!p->form_data)
+        return 0;
+    if (in->nparts == AU_MP_MAX_PARTS)
+        return 1;
+    au_part *a = &in->parts[in->nparts++];
+    snprintf(a->name, sizeof a->name, "%s", p->has_name ? p->name : "");
+    snprintf(a->type, sizeof a->type, "%s", p->content_type);
+    a->is_file = p->has_filename;
+    a->data = p->data;
+    a->len = p->len;
+    return 0;
+}
+
 static int read_multipart(au_state *st, ez_req *req, const char *ct, const char *body, size_t len,
                           au_input *in) {
-    char why[160], msg[200];
-    in->nparts = au_mp_parse(ct, body, len, in->parts, AU_MP_MAX_PARTS, why, sizeof why);
-    if (in->nparts < 0) {
+    const ez_host_api *api = st->api;
+    char boundary[EZ_MP_BOUNDARY_MAX + 1], msg[200];
+    ez_mp_part part;
+    ez_mp_status rc = api->mp_boundary(ct, boundary)
+                          ? api->mp_parse(body, len, boundary, &part, keep_part, in)
+                          : EZ_MP_NO_BOUNDARY;
+    if (rc != EZ_MP_OK) {
         in->nparts = 0;
-        snprintf(msg, sizeof msg, "Malformed multipart body: %s", why);
+        snprintf(msg, sizeof msg, "Malformed multipart body: %s",
+                 rc == EZ_MP_STOPPED ? "Too many parts" : api->mp_message(rc));
         return answer(st, req, 400, "INVALID_REQUEST", msg);
     }
     for (int i = 0; i < in->nparts; i++) {
@@ -106,7 +127,7 @@ int au_input_read(au_state *st, ez_req *req, au_input *in) {
     const char *ct = st->api->header(req, "Content-Type");
     if (media_is(ct, "application/json"))
         return read_json(st, req, body, len, in);
-    if (au_mp_is_form(ct))
+    if (st->api->mp_is_form(ct))
         return read_multipart(st, req, ct, body, len, in);
     if (media_is(ct, "application/x-www-form-urlencoded"))
         return 0; /* accepted but not parsed, as upstream: the route reports what is missing */

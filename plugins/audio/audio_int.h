@@ -7,7 +7,6 @@
 #define AUDIO_INT_H
 
 #include "audio_engine.h"
-#include "audio_multipart.h"
 #include "audio_wav.h"
 
 #include <elizad/elizad.h>
@@ -99,6 +98,17 @@ struct au_job {
 int au_routes_register(au_state *st);
 
 /* ---- audio_input.c: the request body ---- */
+#define AU_MP_MAX_PARTS 16 /* more parts than this is a malformed request here */
+
+/* What the routes need of a multipart part (read with the kernel's reader, host.h mp_parse). */
+typedef struct au_part {
+    char name[EZ_MP_NAME_MAX + 1]; /* form field name ("" when absent) */
+    char type[EZ_MP_TYPE_MAX + 1]; /* lower case, no parameters; busboy's default if none */
+    int is_file;                   /* a filename parameter was present */
+    const unsigned char *data;     /* borrowed from the body */
+    size_t len;
+} au_part;
+
 typedef struct au_input {
     json_t *fields;      /* JSON body or multipart text fields, as an object (own) */
     const au_part *file; /* the part named "file", or NULL (borrowed from parts) */

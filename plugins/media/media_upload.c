@@ -3,7 +3,6 @@
  * copies the body (the request's buffer dies with the connection, and a worker may outlive
  * it); parsing, checking and writing happen on a worker; done answers on the loop. */
 #include "media_int.h"
-#include "media_multipart.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +29,7 @@ typedef struct up_job {
     ez_req *req; /* valid until answered */
     up_kind kind;
     char id[37];
-    char boundary[MEDIA_MP_BOUNDARY_MAX + 1];
+    char boundary[EZ_MP_BOUNDARY_MAX + 1];
     char *root; /* own copy: the worker must not depend on the state */
     char *body; /* own copy of the request body; freed by the worker once written */
     size_t len;
@@ -42,9 +41,9 @@ typedef struct up_job {
     int err;           /* UP_WRITE: errno */
     int files;         /* file parts seen */
     char filename[MEDIA_NAME_MAX + 1];
-    char original[MEDIA_MP_FILENAME_MAX + 1];
+    char original[EZ_MP_FILENAME_MAX + 1];
     size_t original_len;
-    char mime[MEDIA_MP_TYPE_MAX + 1];
+    char mime[EZ_MP_TYPE_MAX + 1];
     const unsigned char *data; /* into body */
     size_t size;
 } up_job;
@@ -64,7 +63,7 @@ static int multer_error(up_job *j, const char *message) {
 /* busboy hands multer every file part; multer's single("file") with files:1 rejects in this
  * order: a second file, a nameless one, another field name, the type (fileFilter, before any
  * byte), then the size. Text fields (no filename) are ignored. */
-static int on_part(const media_mp_part *part, void *ud) {
+static int on_part(const ez_mp_part *part, void *ud) {
     up_job *j = ud;
     if (!part->form_data || !part->has_filename)
         return 0;
@@ -93,12 +92,12 @@ static int on_part(const media_mp_part *part, void *ud) {
 /* Worker thread: touches only the job. */
 static void up_work(void *ud) {
     up_job *j = ud;
-    media_mp_part part;
-    media_mp_status rc = media_mp_parse(j->body, j->len, j->boundary, &part, on_part, j);
-    if (rc == MEDIA_MP_STOPPED)
+    ez_mp_part part;
+    ez_mp_status rc = j->st->api->mp_parse(j->body, j->len, j->boundary, &part, on_part, j);
+    if (rc == EZ_MP_STOPPED)
         return; /* on_part set the outcome */
-    if (rc != MEDIA_MP_OK) {
-        multer_error(j, media_mp_message(rc));
+    if (rc != EZ_MP_OK) {
+        multer_error(j, j->st->api->mp_message(rc));
         return;
     }
     if (!j->data) {
@@ -215,7 +214,7 @@ static int h_upload(ez_req *req, void *ud) {
     size_t len = 0;
     const void *body = api->body(req, &len);
     /* multer only looks at multipart requests with a body; for anything else there is no file */
-    if (!media_mp_is_form(ct) || !body || len == 0) {
+    if (!api->mp_is_form(ct) || !body || len == 0) {
         answer_error(req, api, kind, 400, "INVALID_REQUEST", "No media file provided", NULL);
         return EZ_DONE;
     }
@@ -224,9 +223,9 @@ static int h_upload(ez_req *req, void *ud) {
         answer_multer(req, api, "Out of memory");
         return EZ_DONE;
     }
-    if (!media_mp_boundary(ct, j->boundary)) {
+    if (!api->mp_boundary(ct, j->boundary)) {
         free(j);
-        answer_multer(req, api, media_mp_message(MEDIA_MP_NO_BOUNDARY));
+        answer_multer(req, api, api->mp_message(EZ_MP_NO_BOUNDARY));
         return EZ_DONE;
     }
     j->st = st;

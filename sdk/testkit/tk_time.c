@@ -2,6 +2,8 @@
  * polled by ez_tk_poll_fds. */
 #include "tk_int.h"
 
+#include "multipart.h"
+
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,4 +214,9 @@ void tk_time_fill(ez_tk *tk) {
     tk->api.fd_watch = api_fd_watch;
     tk->api.fd_watch_update = api_fd_watch_update;
     tk->api.fd_watch_cancel = api_fd_watch_cancel;
+    /* the kernel's own multipart reader, compiled into the testkit */
+    tk->api.mp_is_form = kn_mp_is_form;
+    tk->api.mp_boundary = kn_mp_boundary;
+    tk->api.mp_parse = kn_mp_parse;
+    tk->api.mp_message = kn_mp_message;
 }

@@ -320,7 +320,7 @@ test('malformed uploads get a clear error and the server keeps serving', async (
   assert.equal(cut.status, 400);
   assert.deepEqual(
     await cut.json(),
-    styleA('INVALID_REQUEST', 'Malformed multipart body: a multipart part is not closed by a boundary line'),
+    styleA('INVALID_REQUEST', 'Malformed multipart body: Unexpected end of form'),
   );
   r = await http(`${base()}/speech/generate`, { method: 'POST', raw: true, body: '{"text":', headers: { 'Content-Type': 'application/json' } });
   assert.equal(r.status, 400);

@@ -1,6 +1,5 @@
-/* The WAV and multipart readers against well-formed and hostile inputs. Every buffer is a
+/* The WAV reader against well-formed and hostile inputs. Every buffer is a
  * malloc'ed copy of exactly its length, so ASan flags any read past the end. */
-#include "audio_multipart.h"
 #include "audio_wav.h"
 
 #include <stdio.h>
@@ -157,68 +156,8 @@ static void test_wav(void) {
     free(enc);
 }
 
-static int mp(const char *ct, const char *body, size_t n, au_part *parts, char *why) {
-    unsigned char *b = dup_exact(body, n);
-    int r = au_mp_parse(ct, b, n, parts, AU_MP_MAX_PARTS, why, 128);
-    for (int i = 0; i < r; i++) /* point into body, which outlives b */
-        parts[i].data = (const unsigned char *)body + (parts[i].data - b);
-    free(b);
-    return r;
-}
-
-static void test_multipart(void) {
-    char why[128];
-    au_part parts[AU_MP_MAX_PARTS];
-    const char *ct = "multipart/form-data; boundary=----xyz";
-    const char *body =
-        "------xyz\r\n"
-        "Content-Disposition: form-data; name=\"text\"\r\n\r\n"
-        "hello world\r\n"
-        "------xyz\r\n"
-        "Content-Disposition: form-data; name=\"file\"; filename=\"a \\\"b\\\".wav\"\r\n"
-        "Content-Type: Audio/WAV; codecs=1\r\n\r\n"
-        "RIFF\r\n--not-a-boundary\r\n"
-        "------xyz--\r\n";
-    int n = mp(ct, body, strlen(body), parts, why);
-    CHECK(n == 2);
-    CHECK(n == 2 && strcmp(parts[0].name, "text") == 0 && !parts[0].is_file && parts[0].len == 11 &&
-          memcmp(parts[0].data, "hello world", 11) == 0);
-    CHECK(n == 2 && strcmp(parts[1].name, "file") == 0 && parts[1].is_file &&
-          strcmp(parts[1].filename, "a \"b\".wav") == 0 &&
-          strcmp(parts[1].type, "audio/wav") == 0 &&
-          parts[1].len == strlen("RIFF\r\n--not-a-boundary"));
-    CHECK(au_mp_find(parts, n, "file") == &parts[1] && !au_mp_find(parts, n, "nope"));
-
-    /* quoted boundary, a preamble, an empty part without headers */
-    const char *ct2 = "Multipart/Form-Data ; boundary=\"b c\"";
-    const char *body2 = "preamble\r\n--b c\r\n\r\n\r\n--b c--";
-    n = mp(ct2, body2, strlen(body2), parts, why);
-    CHECK(n == 1 && parts[0].len == 0 && parts[0].name[0] == 0);
-
-    /* every truncation of a valid body fails cleanly (no closing boundary) */
-    size_t full = strlen(body);
-    for (size_t k = 0; k + 2 < full; k++)
-        CHECK(mp(ct, body, k, parts, why) < 0);
-
-    CHECK(mp("multipart/form-data", body, full, parts, why) < 0);               /* no boundary */
-    CHECK(mp("application/json", body, full, parts, why) < 0);                  /* not a form */
-    CHECK(mp("multipart/form-data; boundary=", body, full, parts, why) < 0);    /* empty */
-    CHECK(mp("multipart/form-data; boundary=zzz", body, full, parts, why) < 0); /* absent */
-
-    /* unterminated headers, and too many parts */
-    const char *nohdr = "--q\r\nContent-Type: x";
-    CHECK(mp("multipart/form-data; boundary=q", nohdr, strlen(nohdr), parts, why) < 0);
-    char many[2048];
-    size_t m = 0;
-    for (int i = 0; i < AU_MP_MAX_PARTS + 1; i++)
-        m += (size_t)snprintf(many + m, sizeof many - m, "--q\r\n\r\nv\r\n");
-    m += (size_t)snprintf(many + m, sizeof many - m, "--q--");
-    CHECK(mp("multipart/form-data; boundary=q", many, m, parts, why) < 0 && strstr(why, "many"));
-}
-
 int main(void) {
     test_wav();
-    test_multipart();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
 }

@@ -1,9 +1,9 @@
-/* media's unit test. The multipart reader and the name/type helpers are called directly (every
+/* media's unit test. The multipart reader (the kernel's, through the host table: the testkit
+ * links the same kernel/multipart.c) and the name/type helpers are called directly (every
  * prefix and thousands of mutations of a body, each in an exact-size heap block so that the
  * sanitizers catch a single byte read past the end); the routes run through the SDK testkit
  * (a fake host whose work_submit runs the worker function inline and done on the next turn). */
 #include "media_int.h"
-#include "media_multipart.h"
 
 #include <elizad/testkit.h>
 
@@ -20,6 +20,8 @@ extern const ez_plugin_desc ez_plugin_v1;
 #define CHANNEL "33333333-3333-4333-8333-333333333333"
 #define OTHER "44444444-4444-4444-8444-444444444444"
 #define CT "multipart/form-data; boundary=XyZ"
+
+static const ez_host_api *mp; /* the host table of the test's fake host */
 
 /* ---- building bodies ---- */
 
@@ -79,10 +81,10 @@ static const unsigned char png[] = {0x89, 'P',  'N', 'G', '\r', '\n', 0x1a, '\n'
 
 typedef struct seen {
     int n;
-    char names[4][MEDIA_MP_NAME_MAX + 1];
-    char files[4][MEDIA_MP_FILENAME_MAX + 1];
+    char names[4][EZ_MP_NAME_MAX + 1];
+    char files[4][EZ_MP_FILENAME_MAX + 1];
     int has_file[4];
-    char types[4][MEDIA_MP_TYPE_MAX + 1];
+    char types[4][EZ_MP_TYPE_MAX + 1];
     size_t lens[4];
     const unsigned char *data[4];
     const char *lo, *hi; /* the body's bounds, to check every part lies inside */
@@ -90,7 +92,7 @@ typedef struct seen {
     int stop_after;
 } seen;
 
-static int collect(const media_mp_part *p, void *ud) {
+static int collect(const ez_mp_part *p, void *ud) {
     seen *s = ud;
     if ((const char *)p->data < s->lo || (const char *)p->data + p->len > s->hi)
         s->outside++;
@@ -107,7 +109,7 @@ static int collect(const media_mp_part *p, void *ud) {
 }
 
 /* Parses text (len bytes) from an exact-size copy. */
-static media_mp_status parse_exact(const char *text, size_t len, const char *boundary, seen *s) {
+static ez_mp_status parse_exact(const char *text, size_t len, const char *boundary, seen *s) {
     char *copy = malloc(len ? len : 1);
     if (!copy)
         abort();
@@ -117,8 +119,8 @@ static media_mp_status parse_exact(const char *text, size_t len, const char *bou
     s->stop_after = stop;
     s->lo = copy;
     s->hi = copy + len;
-    media_mp_part p;
-    media_mp_status rc = media_mp_parse(copy, len, boundary, &p, collect, s);
+    ez_mp_part p;
+    ez_mp_status rc = mp->mp_parse(copy, len, boundary, &p, collect, s);
     /* data pointers die with the copy: keep only the verdict and the copied strings */
     for (int i = 0; i < 4; i++)
         s->data[i] = NULL;
@@ -127,24 +129,23 @@ static media_mp_status parse_exact(const char *text, size_t len, const char *bou
 }
 
 static void boundary_cases(ez_tk *tk) {
-    char b[MEDIA_MP_BOUNDARY_MAX + 1];
-    EZ_TK_CHECK_INT(tk, media_mp_boundary("multipart/form-data; boundary=abc", b), 3);
+    char b[EZ_MP_BOUNDARY_MAX + 1];
+    EZ_TK_CHECK_INT(tk, mp->mp_boundary("multipart/form-data; boundary=abc", b), 3);
     EZ_TK_CHECK_STR(tk, b, "abc");
-    EZ_TK_CHECK_INT(tk, media_mp_boundary("multipart/form-data;charset=x; BOUNDARY=\"a b;c\"", b),
-                    5);
+    EZ_TK_CHECK_INT(tk, mp->mp_boundary("multipart/form-data;charset=x; BOUNDARY=\"a b;c\"", b), 5);
     EZ_TK_CHECK_STR(tk, b, "a b;c");
-    EZ_TK_CHECK_INT(tk, media_mp_boundary("multipart/form-data; boundary=----x=+ ", b), 7);
+    EZ_TK_CHECK_INT(tk, mp->mp_boundary("multipart/form-data; boundary=----x=+ ", b), 7);
     EZ_TK_CHECK_STR(tk, b, "----x=+");
-    EZ_TK_CHECK_INT(tk, media_mp_boundary("multipart/form-data", b), 0);
-    EZ_TK_CHECK_INT(tk, media_mp_boundary("multipart/form-data; boundary=", b), 0);
-    EZ_TK_CHECK_INT(tk, media_mp_boundary("multipart/form-data; boundary=\"unterminated", b), 0);
+    EZ_TK_CHECK_INT(tk, mp->mp_boundary("multipart/form-data", b), 0);
+    EZ_TK_CHECK_INT(tk, mp->mp_boundary("multipart/form-data; boundary=", b), 0);
+    EZ_TK_CHECK_INT(tk, mp->mp_boundary("multipart/form-data; boundary=\"unterminated", b), 0);
     char longct[400];
     snprintf(longct, sizeof longct, "multipart/form-data; boundary=%0250d", 7);
-    EZ_TK_CHECK_INT(tk, media_mp_boundary(longct, b), 0);
-    EZ_TK_CHECK(tk, media_mp_is_form(" Multipart/Form-Data; boundary=x"));
-    EZ_TK_CHECK(tk, !media_mp_is_form("multipart/form-dataX"));
-    EZ_TK_CHECK(tk, !media_mp_is_form("application/json"));
-    EZ_TK_CHECK(tk, !media_mp_is_form(NULL));
+    EZ_TK_CHECK_INT(tk, mp->mp_boundary(longct, b), 0);
+    EZ_TK_CHECK(tk, mp->mp_is_form(" Multipart/Form-Data; boundary=x"));
+    EZ_TK_CHECK(tk, !mp->mp_is_form("multipart/form-dataX"));
+    EZ_TK_CHECK(tk, !mp->mp_is_form("application/json"));
+    EZ_TK_CHECK(tk, !mp->mp_is_form(NULL));
 }
 
 static void wellformed(ez_tk *tk) {
@@ -154,7 +155,7 @@ static void wellformed(ez_tk *tk) {
     part(&b, "file", "pic.png", "Image/PNG; charset=binary", png, sizeof png);
     puts_(&b, "--XyZ--  \r\nepilogue to ignore");
     seen s = {0};
-    EZ_TK_CHECK_INT(tk, parse_exact(b.p, b.n, "XyZ", &s), MEDIA_MP_OK);
+    EZ_TK_CHECK_INT(tk, parse_exact(b.p, b.n, "XyZ", &s), EZ_MP_OK);
     EZ_TK_CHECK_INT(tk, s.n, 2);
     EZ_TK_CHECK_INT(tk, s.outside, 0);
     EZ_TK_CHECK_STR(tk, s.names[0], "metadata");
@@ -167,9 +168,9 @@ static void wellformed(ez_tk *tk) {
     EZ_TK_CHECK_INT(tk, s.lens[1], sizeof png);
 
     /* the bytes themselves, with the body still alive */
-    media_mp_part p;
+    ez_mp_part p;
     seen s2 = {.lo = b.p, .hi = b.p + b.n};
-    EZ_TK_CHECK_INT(tk, media_mp_parse(b.p, b.n, "XyZ", &p, collect, &s2), MEDIA_MP_OK);
+    EZ_TK_CHECK_INT(tk, mp->mp_parse(b.p, b.n, "XyZ", &p, collect, &s2), EZ_MP_OK);
     EZ_TK_CHECK(tk, s2.data[1] && memcmp(s2.data[1], png, sizeof png) == 0);
 
     /* every prefix: never OK before the close delimiter is complete, never out of bounds */
@@ -178,8 +179,8 @@ static void wellformed(ez_tk *tk) {
     int early_ok = 0, outside = 0;
     for (size_t n = 0; n <= b.n; n++) {
         seen t = {0};
-        media_mp_status rc = parse_exact(b.p, n, "XyZ", &t);
-        if (rc == MEDIA_MP_OK && n < need)
+        ez_mp_status rc = parse_exact(b.p, n, "XyZ", &t);
+        if (rc == EZ_MP_OK && n < need)
             early_ok++;
         outside += t.outside;
     }
@@ -188,7 +189,7 @@ static void wellformed(ez_tk *tk) {
 
     /* a stop from the callback */
     seen st = {.stop_after = 1};
-    EZ_TK_CHECK_INT(tk, parse_exact(b.p, b.n, "XyZ", &st), MEDIA_MP_STOPPED);
+    EZ_TK_CHECK_INT(tk, parse_exact(b.p, b.n, "XyZ", &st), EZ_MP_STOPPED);
     EZ_TK_CHECK_INT(tk, st.n, 1);
     free(b.p);
 }
@@ -215,7 +216,7 @@ static void mutations(ez_tk *tk) {
         seed = seed * 1103515245u + 12345u;
         size_t n = b.n - (seed >> 12) % 8; /* sometimes also cut the end */
         seen t = {0};
-        if (parse_exact(m, n, "XyZ", &t) == MEDIA_MP_OK)
+        if (parse_exact(m, n, "XyZ", &t) == EZ_MP_OK)
             ok++;
         outside += t.outside;
     }
@@ -227,9 +228,9 @@ static void mutations(ez_tk *tk) {
 
 static void malformed(ez_tk *tk) {
     seen s = {0};
-    EZ_TK_CHECK_INT(tk, parse_exact("", 0, "XyZ", &s), MEDIA_MP_UNEXPECTED_END);
-    EZ_TK_CHECK_INT(tk, parse_exact("no delimiter at all", 19, "XyZ", &s), MEDIA_MP_UNEXPECTED_END);
-    EZ_TK_CHECK_INT(tk, parse_exact("--XyZ--", 7, "", &s), MEDIA_MP_NO_BOUNDARY);
+    EZ_TK_CHECK_INT(tk, parse_exact("", 0, "XyZ", &s), EZ_MP_UNEXPECTED_END);
+    EZ_TK_CHECK_INT(tk, parse_exact("no delimiter at all", 19, "XyZ", &s), EZ_MP_UNEXPECTED_END);
+    EZ_TK_CHECK_INT(tk, parse_exact("--XyZ--", 7, "", &s), EZ_MP_NO_BOUNDARY);
     const char *cases[][2] = {
         {"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx", "end"},
         {"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n", "end"},
@@ -241,50 +242,50 @@ static void malformed(ez_tk *tk) {
         {"--XyZjunk\r\n\r\nx\r\n--XyZ--", "header"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        media_mp_status want =
-            strcmp(cases[i][1], "end") == 0 ? MEDIA_MP_UNEXPECTED_END : MEDIA_MP_BAD_HEADER;
-        media_mp_status got = parse_exact(cases[i][0], strlen(cases[i][0]), "XyZ", &s);
+        ez_mp_status want =
+            strcmp(cases[i][1], "end") == 0 ? EZ_MP_UNEXPECTED_END : EZ_MP_BAD_HEADER;
+        ez_mp_status got = parse_exact(cases[i][0], strlen(cases[i][0]), "XyZ", &s);
         if (!EZ_TK_CHECK_INT(tk, got, want))
             fprintf(stderr, "  case %zu: %s\n", i, cases[i][0]);
     }
     /* a NUL inside the headers */
     static const char nul[] = "--XyZ\r\nContent-Type: a\0b\r\n\r\nx\r\n--XyZ--";
-    EZ_TK_CHECK_INT(tk, parse_exact(nul, sizeof nul - 1, "XyZ", &s), MEDIA_MP_BAD_HEADER);
+    EZ_TK_CHECK_INT(tk, parse_exact(nul, sizeof nul - 1, "XyZ", &s), EZ_MP_BAD_HEADER);
     /* a header block over the cap, and one that is merely unfinished */
     buf b = {0};
     puts_(&b, "--XyZ\r\nX-Pad: ");
-    for (int i = 0; i < MEDIA_MP_HEADER_MAX; i++)
+    for (int i = 0; i < EZ_MP_HEADER_MAX; i++)
         puts_(&b, "a");
     puts_(&b, "\r\n\r\nx\r\n--XyZ--");
-    EZ_TK_CHECK_INT(tk, parse_exact(b.p, b.n, "XyZ", &s), MEDIA_MP_BAD_HEADER);
+    EZ_TK_CHECK_INT(tk, parse_exact(b.p, b.n, "XyZ", &s), EZ_MP_BAD_HEADER);
     free(b.p);
     /* names and file names over their caps */
     b = (buf){0};
-    char longname[MEDIA_MP_NAME_MAX + 2];
+    char longname[EZ_MP_NAME_MAX + 2];
     memset(longname, 'n', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
     part(&b, longname, NULL, NULL, "x", 1);
     close_form(&b);
-    EZ_TK_CHECK_INT(tk, parse_exact(b.p, b.n, "XyZ", &s), MEDIA_MP_NAME_TOO_LONG);
+    EZ_TK_CHECK_INT(tk, parse_exact(b.p, b.n, "XyZ", &s), EZ_MP_NAME_TOO_LONG);
     free(b.p);
     b = (buf){0};
-    char *longfile = malloc(MEDIA_MP_FILENAME_MAX + 2);
-    memset(longfile, 'f', MEDIA_MP_FILENAME_MAX + 1);
-    longfile[MEDIA_MP_FILENAME_MAX + 1] = '\0';
+    char *longfile = malloc(EZ_MP_FILENAME_MAX + 2);
+    memset(longfile, 'f', EZ_MP_FILENAME_MAX + 1);
+    longfile[EZ_MP_FILENAME_MAX + 1] = '\0';
     part(&b, "file", longfile, "image/png", "x", 1);
     close_form(&b);
-    EZ_TK_CHECK_INT(tk, parse_exact(b.p, b.n, "XyZ", &s), MEDIA_MP_FILENAME_TOO_LONG);
+    EZ_TK_CHECK_INT(tk, parse_exact(b.p, b.n, "XyZ", &s), EZ_MP_FILENAME_TOO_LONG);
     free(longfile);
     free(b.p);
     /* too many parts */
     b = (buf){0};
-    for (int i = 0; i <= MEDIA_MP_PARTS_MAX; i++)
+    for (int i = 0; i <= EZ_MP_PARTS_MAX; i++)
         part(&b, "f", NULL, NULL, "v", 1);
     close_form(&b);
-    EZ_TK_CHECK_INT(tk, parse_exact(b.p, b.n, "XyZ", &s), MEDIA_MP_TOO_MANY_PARTS);
+    EZ_TK_CHECK_INT(tk, parse_exact(b.p, b.n, "XyZ", &s), EZ_MP_TOO_MANY_PARTS);
     free(b.p);
-    EZ_TK_CHECK_STR(tk, media_mp_message(MEDIA_MP_UNEXPECTED_END), "Unexpected end of form");
-    EZ_TK_CHECK_STR(tk, media_mp_message(MEDIA_MP_NO_BOUNDARY), "Multipart: Boundary not found");
+    EZ_TK_CHECK_STR(tk, mp->mp_message(EZ_MP_UNEXPECTED_END), "Unexpected end of form");
+    EZ_TK_CHECK_STR(tk, mp->mp_message(EZ_MP_NO_BOUNDARY), "Multipart: Boundary not found");
 }
 
 static void header_details(ez_tk *tk) {
@@ -296,7 +297,7 @@ static void header_details(ez_tk *tk) {
                             "--XyZ\r\nContent-Type: Bogus\r\n"
                             "Content-Disposition: attachment; name=\"z\"; filename=\"z\"\r\n\r\n"
                             "\r\n--XyZ\r\n\r\nheaderless\r\n--XyZ--";
-    EZ_TK_CHECK_INT(tk, parse_exact(a, sizeof a - 1, "XyZ", &s), MEDIA_MP_OK);
+    EZ_TK_CHECK_INT(tk, parse_exact(a, sizeof a - 1, "XyZ", &s), EZ_MP_OK);
     EZ_TK_CHECK_INT(tk, s.n, 3);
     EZ_TK_CHECK_STR(tk, s.names[0], "file");
     EZ_TK_CHECK_STR(tk, s.files[0], "a \"q\".txt");
@@ -312,13 +313,13 @@ static void header_details(ez_tk *tk) {
         " filename=\"plain.png\"\r\n\r\nx\r\n"
         "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename*=iso-8859-1'en'%E9.txt\r\n"
         "\r\ny\r\n--XyZ--";
-    EZ_TK_CHECK_INT(tk, parse_exact(b, sizeof b - 1, "XyZ", &s), MEDIA_MP_OK);
+    EZ_TK_CHECK_INT(tk, parse_exact(b, sizeof b - 1, "XyZ", &s), EZ_MP_OK);
     EZ_TK_CHECK_STR(tk, s.files[0], "\xc3\xa9t\xc3\xa9.png");
     EZ_TK_CHECK_STR(tk, s.files[1], "\xc3\xa9.txt");
     static const char c[] =
         "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename*=UTF-8''a%00b\r\n"
         "\r\ny\r\n--XyZ--";
-    EZ_TK_CHECK_INT(tk, parse_exact(c, sizeof c - 1, "XyZ", &s), MEDIA_MP_BAD_HEADER);
+    EZ_TK_CHECK_INT(tk, parse_exact(c, sizeof c - 1, "XyZ", &s), EZ_MP_BAD_HEADER);
 }
 
 static void helpers(ez_tk *tk) {
@@ -682,6 +683,7 @@ static void config_and_roots(void) {
 int main(void) {
     config_and_roots();
     ez_tk *tk = ez_tk_new();
+    mp = ez_tk_api(tk);
     EZ_TK_CHECK_INT(
         tk, ez_tk_load(tk, &ez_plugin_v1, "{\"max_file_size\":64,\"max_serve_size\":100}"), EZ_OK);
     boundary_cases(tk);

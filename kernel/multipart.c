@@ -1,7 +1,7 @@
 /* multipart/form-data, bounded: every read is checked against the end of the body, every copy
  * against its destination, and the delimiter search is glibc's linear-time memmem, so a hostile
  * body costs at most a few passes over its own bytes. */
-#include "media_multipart.h"
+#include "multipart.h"
 
 #include <string.h>
 
@@ -51,7 +51,7 @@ static int hexval(unsigned char c) {
     return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
 }
 
-int media_mp_is_form(const char *ct) {
+int kn_mp_is_form(const char *ct) {
     if (!ct)
         return 0;
     while (is_ws(*ct))
@@ -123,7 +123,7 @@ static size_t unquote(span v, char *out, size_t cap) {
     return o;
 }
 
-size_t media_mp_boundary(const char *ct, char out[MEDIA_MP_BOUNDARY_MAX + 1]) {
+size_t kn_mp_boundary(const char *ct, char out[EZ_MP_BOUNDARY_MAX + 1]) {
     if (!ct)
         return 0;
     const char *semi = strchr(ct, ';');
@@ -134,8 +134,8 @@ size_t media_mp_boundary(const char *ct, char out[MEDIA_MP_BOUNDARY_MAX + 1]) {
     while (next_param(&r, &k, &v) == 1) {
         if (!ci_eq(k, "boundary"))
             continue;
-        size_t n = unquote(v, out, MEDIA_MP_BOUNDARY_MAX);
-        return n > MEDIA_MP_BOUNDARY_MAX ? 0 : n;
+        size_t n = unquote(v, out, EZ_MP_BOUNDARY_MAX);
+        return n > EZ_MP_BOUNDARY_MAX ? 0 : n;
     }
     return 0;
 }
@@ -144,16 +144,16 @@ size_t media_mp_boundary(const char *ct, char out[MEDIA_MP_BOUNDARY_MAX + 1]) {
 
 /* RFC 5987 ext-value: charset'language'percent-encoded. UTF-8 is kept, ISO-8859-1 is turned
  * into UTF-8, anything else is refused (the plain filename, if any, stays). */
-static media_mp_status ext_filename(span v, media_mp_part *part) {
+static ez_mp_status ext_filename(span v, ez_mp_part *part) {
     const char *q1 = memchr(v.p, '\'', v.n);
     const char *q2 = q1 ? memchr(q1 + 1, '\'', (size_t)(v.p + v.n - q1 - 1)) : NULL;
     if (!q2)
-        return MEDIA_MP_OK;
+        return EZ_MP_OK;
     span cs = {v.p, (size_t)(q1 - v.p)};
     int latin1 = ci_eq(cs, "iso-8859-1") || ci_eq(cs, "latin1");
     if (!latin1 && !ci_eq(cs, "utf-8") && !ci_eq(cs, "utf8"))
-        return MEDIA_MP_OK;
-    char buf[MEDIA_MP_FILENAME_MAX + 1] = {0};
+        return EZ_MP_OK;
+    char buf[EZ_MP_FILENAME_MAX + 1] = {0};
     size_t o = 0;
     for (const char *s = q2 + 1; s < v.p + v.n; s++) {
         unsigned c = (unsigned char)*s;
@@ -164,15 +164,15 @@ static media_mp_status ext_filename(span v, media_mp_part *part) {
             s += 2;
         }
         if (c == 0)
-            return MEDIA_MP_BAD_HEADER;
+            return EZ_MP_BAD_HEADER;
         if (latin1 && c >= 0x80) {
-            if (o + 2 > MEDIA_MP_FILENAME_MAX)
-                return MEDIA_MP_FILENAME_TOO_LONG;
+            if (o + 2 > EZ_MP_FILENAME_MAX)
+                return EZ_MP_FILENAME_TOO_LONG;
             buf[o++] = (char)(0xC0 | c >> 6);
             buf[o++] = (char)(0x80 | (c & 0x3F));
         } else {
-            if (o + 1 > MEDIA_MP_FILENAME_MAX)
-                return MEDIA_MP_FILENAME_TOO_LONG;
+            if (o + 1 > EZ_MP_FILENAME_MAX)
+                return EZ_MP_FILENAME_TOO_LONG;
             buf[o++] = (char)c;
         }
     }
@@ -180,10 +180,10 @@ static media_mp_status ext_filename(span v, media_mp_part *part) {
     part->filename[o] = '\0';
     part->filename_len = o;
     part->has_filename = 1;
-    return MEDIA_MP_OK;
+    return EZ_MP_OK;
 }
 
-static media_mp_status disposition(span v, media_mp_part *part) {
+static ez_mp_status disposition(span v, ez_mp_part *part) {
     size_t t = 0;
     while (t < v.n && v.p[t] != ';')
         t++;
@@ -193,13 +193,13 @@ static media_mp_status disposition(span v, media_mp_part *part) {
     int rc;
     while ((rc = next_param(&r, &k, &val)) == 1) {
         if (ci_eq(k, "name")) {
-            if (unquote(val, part->name, MEDIA_MP_NAME_MAX) > MEDIA_MP_NAME_MAX)
-                return MEDIA_MP_NAME_TOO_LONG;
+            if (unquote(val, part->name, EZ_MP_NAME_MAX) > EZ_MP_NAME_MAX)
+                return EZ_MP_NAME_TOO_LONG;
             part->has_name = 1;
         } else if (ci_eq(k, "filename")) {
-            size_t n = unquote(val, part->filename, MEDIA_MP_FILENAME_MAX);
-            if (n > MEDIA_MP_FILENAME_MAX)
-                return MEDIA_MP_FILENAME_TOO_LONG;
+            size_t n = unquote(val, part->filename, EZ_MP_FILENAME_MAX);
+            if (n > EZ_MP_FILENAME_MAX)
+                return EZ_MP_FILENAME_TOO_LONG;
             part->filename_len = n;
             part->has_filename = 1;
         } else if (ci_eq(k, "filename*")) {
@@ -207,17 +207,17 @@ static media_mp_status disposition(span v, media_mp_part *part) {
         }
     }
     if (rc < 0)
-        return MEDIA_MP_BAD_HEADER;
-    return ext.p ? ext_filename(ext, part) : MEDIA_MP_OK;
+        return EZ_MP_BAD_HEADER;
+    return ext.p ? ext_filename(ext, part) : EZ_MP_OK;
 }
 
 /* "type/subtype" with token characters on both sides, lower-cased; 0 when it is not one. */
-static int mime_type(span v, char out[MEDIA_MP_TYPE_MAX + 1]) {
+static int mime_type(span v, char out[EZ_MP_TYPE_MAX + 1]) {
     size_t n = 0;
     while (n < v.n && v.p[n] != ';')
         n++;
     span t = trim((span){v.p, n});
-    if (t.n == 0 || t.n > MEDIA_MP_TYPE_MAX)
+    if (t.n == 0 || t.n > EZ_MP_TYPE_MAX)
         return 0;
     int slash = -1;
     for (size_t i = 0; i < t.n; i++) {
@@ -235,10 +235,10 @@ static int mime_type(span v, char out[MEDIA_MP_TYPE_MAX + 1]) {
 }
 
 /* Parses the header block [p, p + n) (lines separated by CRLF, no final CRLF). */
-static media_mp_status headers(const char *p, size_t n, media_mp_part *part) {
+static ez_mp_status headers(const char *p, size_t n, ez_mp_part *part) {
     int seen_cd = 0, seen_ct = 0;
     if (memchr(p, '\0', n))
-        return MEDIA_MP_BAD_HEADER;
+        return EZ_MP_BAD_HEADER;
     const char *end = p + n;
     while (p < end) {
         const char *eol = p;
@@ -247,19 +247,19 @@ static media_mp_status headers(const char *p, size_t n, media_mp_part *part) {
         span line = {p, (size_t)(eol - p)};
         p = eol < end ? eol + 2 : end;
         if (line.n == 0 || is_ws(line.p[0])) /* no obsolete line folding (RFC 7578 §4.8) */
-            return MEDIA_MP_BAD_HEADER;
+            return EZ_MP_BAD_HEADER;
         const char *colon = memchr(line.p, ':', line.n);
         if (!colon || colon == line.p)
-            return MEDIA_MP_BAD_HEADER;
+            return EZ_MP_BAD_HEADER;
         span name = {line.p, (size_t)(colon - line.p)};
         for (size_t i = 0; i < name.n; i++)
             if (!is_tchar((unsigned char)name.p[i]))
-                return MEDIA_MP_BAD_HEADER;
+                return EZ_MP_BAD_HEADER;
         span value = trim((span){colon + 1, (size_t)(line.p + line.n - colon - 1)});
         if (ci_eq(name, "content-disposition") && !seen_cd) {
             seen_cd = 1;
-            media_mp_status st = disposition(value, part);
-            if (st != MEDIA_MP_OK)
+            ez_mp_status st = disposition(value, part);
+            if (st != EZ_MP_OK)
                 return st;
         } else if (ci_eq(name, "content-type") && !seen_ct) {
             seen_ct = mime_type(value, part->content_type);
@@ -267,18 +267,18 @@ static media_mp_status headers(const char *p, size_t n, media_mp_part *part) {
     }
     if (!seen_ct)
         strcpy(part->content_type, part->has_filename ? "application/octet-stream" : "text/plain");
-    return MEDIA_MP_OK;
+    return EZ_MP_OK;
 }
 
 /* ---- the body ---- */
 
-media_mp_status media_mp_parse(const void *body, size_t len, const char *boundary,
-                               media_mp_part *part, media_mp_fn fn, void *ud) {
+ez_mp_status kn_mp_parse(const void *body, size_t len, const char *boundary, ez_mp_part *part,
+                         ez_mp_fn fn, void *ud) {
     size_t blen = boundary ? strlen(boundary) : 0;
-    if (blen == 0 || blen > MEDIA_MP_BOUNDARY_MAX)
-        return MEDIA_MP_NO_BOUNDARY;
+    if (blen == 0 || blen > EZ_MP_BOUNDARY_MAX)
+        return EZ_MP_NO_BOUNDARY;
     /* "\r\n--boundary": every delimiter but a first one at offset 0 has the CRLF */
-    char delim[MEDIA_MP_BOUNDARY_MAX + 5];
+    char delim[EZ_MP_BOUNDARY_MAX + 5];
     memcpy(delim, "\r\n--", 4);
     memcpy(delim + 4, boundary, blen);
     size_t dlen = blen + 4;
@@ -290,67 +290,66 @@ media_mp_status media_mp_parse(const void *body, size_t len, const char *boundar
     } else {
         const char *q = len ? memmem(b, len, delim, dlen) : NULL;
         if (!q)
-            return MEDIA_MP_UNEXPECTED_END;
+            return EZ_MP_UNEXPECTED_END;
         p = q + dlen;
     }
     for (int nparts = 0;; nparts++) {
         size_t rem = (size_t)(end - p);
         if (rem >= 2 && p[0] == '-' && p[1] == '-')
-            return MEDIA_MP_OK;      /* close delimiter; the epilogue is ignored */
+            return EZ_MP_OK;         /* close delimiter; the epilogue is ignored */
         while (p < end && is_ws(*p)) /* transport padding */
             p++;
         rem = (size_t)(end - p);
         if (rem < 2)
-            return MEDIA_MP_UNEXPECTED_END;
+            return EZ_MP_UNEXPECTED_END;
         if (p[0] != '\r' || p[1] != '\n')
-            return MEDIA_MP_BAD_HEADER;
+            return EZ_MP_BAD_HEADER;
         p += 2;
         rem -= 2;
-        if (nparts == MEDIA_MP_PARTS_MAX)
-            return MEDIA_MP_TOO_MANY_PARTS;
+        if (nparts == EZ_MP_PARTS_MAX)
+            return EZ_MP_TOO_MANY_PARTS;
 
         memset(part, 0, sizeof *part);
         const char *data;
         if (rem >= 2 && p[0] == '\r' && p[1] == '\n') {
             data = p + 2; /* no headers at all */
         } else {
-            size_t window = rem < MEDIA_MP_HEADER_MAX + 4 ? rem : MEDIA_MP_HEADER_MAX + 4;
+            size_t window = rem < EZ_MP_HEADER_MAX + 4 ? rem : EZ_MP_HEADER_MAX + 4;
             const char *hend = memmem(p, window, "\r\n\r\n", 4);
             if (!hend)
-                return rem < MEDIA_MP_HEADER_MAX + 4 ? MEDIA_MP_UNEXPECTED_END
-                                                     : MEDIA_MP_BAD_HEADER;
-            media_mp_status st = headers(p, (size_t)(hend - p), part);
-            if (st != MEDIA_MP_OK)
+                return rem < EZ_MP_HEADER_MAX + 4 ? EZ_MP_UNEXPECTED_END : EZ_MP_BAD_HEADER;
+            ez_mp_status st = headers(p, (size_t)(hend - p), part);
+            if (st != EZ_MP_OK)
                 return st;
             data = hend + 4;
         }
         const char *q = memmem(data, (size_t)(end - data), delim, dlen);
         if (!q)
-            return MEDIA_MP_UNEXPECTED_END;
+            return EZ_MP_UNEXPECTED_END;
         part->data = (const unsigned char *)data;
         part->len = (size_t)(q - data);
         if (fn && fn(part, ud) != 0)
-            return MEDIA_MP_STOPPED;
+            return EZ_MP_STOPPED;
         p = q + dlen;
     }
 }
 
-const char *media_mp_message(media_mp_status st) {
+const char *kn_mp_message(ez_mp_status st) {
     switch (st) {
-    case MEDIA_MP_OK:
-    case MEDIA_MP_STOPPED:
+    case EZ_MP_OK:
+    case EZ_MP_STOPPED:
         return "OK";
-    case MEDIA_MP_NO_BOUNDARY:
+    case EZ_MP_NO_BOUNDARY:
         return "Multipart: Boundary not found";
-    case MEDIA_MP_UNEXPECTED_END:
+    case EZ_MP_UNEXPECTED_END:
         return "Unexpected end of form";
-    case MEDIA_MP_BAD_HEADER:
+    case EZ_MP_BAD_HEADER:
         return "Malformed part header";
-    case MEDIA_MP_TOO_MANY_PARTS:
+    case EZ_MP_TOO_MANY_PARTS:
         return "Too many parts";
-    case MEDIA_MP_NAME_TOO_LONG:
+    case EZ_MP_NAME_TOO_LONG:
         return "Field name too long";
-    case MEDIA_MP_FILENAME_TOO_LONG:
+    case EZ_MP_FILENAME_TOO_LONG:
         return "Filename too long";
     }
     return "Malformed multipart body";
