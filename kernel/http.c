@@ -154,14 +154,17 @@ static int conn_hold(kn_conn *c) {
     return 1;
 }
 
+/* Output of a stream or a Socket.IO polling answer, which go out the usual libevent way: held,
+ * or written by the loop (an earlier hold on this connection turned its write event off). */
 void kn_conn_gate(kn_conn *c) {
-    conn_hold(c);
+    if (!conn_hold(c) && c->ev && c->ev->bev)
+        bufferevent_enable(c->ev->bev, EV_WRITE);
 }
 
 void kn_http_gate_reply(evhtp_request_t *r) {
     kn_conn *c = conn_of(r);
     if (c)
-        conn_hold(c);
+        kn_conn_gate(c);
 }
 
 void kn_conn_write_direct_end(kn_conn *c) {

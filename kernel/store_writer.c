@@ -73,8 +73,10 @@ static int wb_apply(kn_store *s, kn_wb_item *batch) {
             kn_log(s->k, it->ns, EZ_DEBUG, "store: queued write failed: %s (SQL: %.200s)",
                    s->be->errmsg(s->db), it->text);
         } else if (r != EZ_OK) {
+            /* a bad statement or value (EZ_EINVAL) is that statement's fault alone; disk full,
+             * I/O errors and no memory (EZ_EIO, EZ_ENOMEM) mean the store is failing */
             failed++;
-            broken = 1;
+            broken |= r == EZ_EIO || r == EZ_ENOMEM;
             wb_report(s, it->ns, "a queued write failed", it->text);
         }
     }
