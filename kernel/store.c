@@ -47,8 +47,15 @@ void kn_store_unlock(kn_store *s) {
     unlock(s);
 }
 
-int kn_store_on_loop(const kn_store *s) {
-    return on_loop(s);
+int kn_errlimit_due(kn_errlimit *l, uint64_t *count) {
+    int64_t now = kn_mono_ms();
+    l->unlogged++;
+    if (now - l->logged_ms < 1000)
+        return 0;
+    *count = l->unlogged;
+    l->unlogged = 0;
+    l->logged_ms = now;
+    return 1;
 }
 
 static void report(kn_store *s, const char *ns, int rc, const char *sql) {
@@ -91,14 +98,12 @@ static void turn_commit(kn_store *s) {
          * queued writes now run alone until one succeeds (exec_alone). One line a second. */
         s->turn_failures++;
         s->loop_failing = s->wthread_on;
-        int64_t now = kn_mono_ms();
-        if (now - s->turn_logged_ms >= 1000) {
+        uint64_t n;
+        if (kn_errlimit_due(&s->turn_errs, &n))
             kn_log(s->k, "kernel", EZ_ERR,
                    "store: group commit failed, this turn's writes are lost: %s (%llu turn(s) "
-                   "lost so far)",
-                   s->be->errmsg(s->db), (unsigned long long)s->turn_failures);
-            s->turn_logged_ms = now;
-        }
+                   "in the last second)",
+                   s->be->errmsg(s->db), (unsigned long long)n);
         s->be->script(s->db, "ROLLBACK");
     }
     s->turn_open = 0;
@@ -243,14 +248,10 @@ static int exec_alone(kn_store *s, const char *ns, const char *sql, const json_t
     if (rc == EZ_OK || rc == EZ_ECONSTRAINT) {
         s->loop_failing = 0; /* the next failed batch or turn says so again */
     } else {
-        int64_t now = kn_mono_ms();
-        s->loop_unlogged++;
-        if (now - s->loop_logged_ms >= 1000) {
+        uint64_t n;
+        if (kn_errlimit_due(&s->loop_errs, &n))
             kn_log(s->k, ns, EZ_ERR, "store: %s (%llu failed write(s) in the last second)",
-                   s->be->errmsg(s->db), (unsigned long long)s->loop_unlogged);
-            s->loop_unlogged = 0;
-            s->loop_logged_ms = now;
-        }
+                   s->be->errmsg(s->db), (unsigned long long)n);
     }
     unlock(s);
     if (x != stackbuf)

@@ -15,6 +15,15 @@
 struct event;
 typedef struct kn_wb_item kn_wb_item;
 
+/* Disk full or an I/O error fails every write for a while: one error line a second, with the
+ * count since the previous line, instead of a line per failure. */
+typedef struct kn_errlimit {
+    int64_t logged_ms;
+    uint64_t unlogged;
+} kn_errlimit;
+/* Counts one failure. 1 when a line is due now: *count is then the failures it reports. */
+int kn_errlimit_due(kn_errlimit *l, uint64_t *count);
+
 struct kn_store {
     kn_kernel *k;
     const kn_store_backend *be;
@@ -50,19 +59,16 @@ struct kn_store {
     void (*on_commit)(void *arg, uint64_t committed, int ok);
     void *on_commit_arg;
     uint64_t wb_writes, wb_batches, wb_failures;
-    int wb_failing;       /* the last batch failed (disk full, I/O error) */
-    int loop_failing;     /* the loop's copy: writes run synchronously until one succeeds */
-    int64_t wb_logged_ms; /* storage thread: rate limit of its error lines */
-    uint64_t wb_unlogged;
-    int64_t loop_logged_ms; /* the same for the loop's writes while failing */
-    int64_t turn_logged_ms; /* and for failed group commits */
-    uint64_t loop_unlogged;
+    int wb_failing;        /* the last batch failed (disk full, I/O error) */
+    int loop_failing;      /* the loop's copy: writes run synchronously until one succeeds */
+    kn_errlimit wb_errs;   /* storage thread: its failed writes and batches */
+    kn_errlimit loop_errs; /* loop: writes run alone while failing */
+    kn_errlimit turn_errs; /* loop: failed group commits */
 };
 
 /* Caller holds s->mu: waits for any other thread's transaction (store.c). */
 void kn_store_lock(kn_store *s);
 void kn_store_unlock(kn_store *s);
-int kn_store_on_loop(const kn_store *s);
 
 /* store_writer.c */
 int kn_wb_start(kn_store *s, struct event_base *base, const char *db_path);

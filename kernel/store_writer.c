@@ -18,7 +18,6 @@
 #include "store.h"
 
 #include "store_int.h"
-#include "util_time.h"
 
 #include <event2/event.h>
 #include <stdlib.h>
@@ -41,18 +40,13 @@ static void wb_free(kn_wb_item *it) {
     }
 }
 
-/* Disk full or an I/O error fails every write for a while: one line per second says how many,
- * instead of a line per statement. Storage thread. */
+/* Storage thread. */
 static void wb_report(kn_store *s, const char *ns, const char *what, const char *sql) {
-    int64_t now = kn_mono_ms();
-    s->wb_unlogged++;
-    if (now - s->wb_logged_ms < 1000)
-        return;
-    kn_log(s->k, ns, EZ_ERR, "store: %s: %s (%llu such failure(s) in the last second%s%.200s)",
-           what, s->be->errmsg(s->db), (unsigned long long)s->wb_unlogged, sql ? "; SQL: " : "",
-           sql ? sql : "");
-    s->wb_unlogged = 0;
-    s->wb_logged_ms = now;
+    uint64_t n;
+    if (kn_errlimit_due(&s->wb_errs, &n))
+        kn_log(s->k, ns, EZ_ERR, "store: %s: %s (%llu such failure(s) in the last second%s%.200s)",
+               what, s->be->errmsg(s->db), (unsigned long long)n, sql ? "; SQL: " : "",
+               sql ? sql : "");
 }
 
 /* Runs a batch in one transaction. Returns 0 when a write or the commit failed for a reason
