@@ -93,7 +93,7 @@ void kn_http_after_flush(ez_req *r, void (*fn)(void *arg), void *arg) {
         run_after_flush(c);
 }
 
-static kn_conn *conn_of(evhtp_request_t *ev);
+static kn_conn *conn_of(evhtp_connection_t *conn);
 
 /* ---------------------------------------------------------------- direct writes */
 
@@ -162,7 +162,7 @@ void kn_conn_gate(kn_conn *c) {
 }
 
 void kn_http_gate_reply(evhtp_request_t *r) {
-    kn_conn *c = conn_of(r);
+    kn_conn *c = conn_of(r->conn);
     if (c)
         kn_conn_gate(c);
 }
@@ -201,6 +201,16 @@ static void on_written(evutil_socket_t fd, short what, void *arg) {
     bufferevent_getcb(bev, NULL, &wcb, NULL, &wcb_arg);
     if (wcb && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
         wcb(bev, wcb_arg); /* may free the connection (and c, through on_conn_fini) */
+}
+
+/* evhtp takes a drained output for a complete answer: its write callback then frees the
+ * request and resets the parser (a later call finds no request and closes the connection).
+ * While part of an answer waits behind the gate the answer is not out, so evhtp hears of the
+ * drain only when the held rest has been written too. */
+static void conn_writecb(struct bufferevent *bev, void *arg) {
+    kn_conn *c = conn_of(arg); /* evhtp's callback argument is its connection */
+    if (c && !kn_outq_held(&c->held))
+        c->h->evhtp_writecb(bev, arg);
 }
 
 /* ---------------------------------------------------------------- connections */
@@ -382,6 +392,14 @@ static evhtp_res on_accept(evhtp_connection_t *conn, void *arg) {
     evhtp_connection_set_hook(conn, evhtp_hook_on_read, (evhtp_hook)on_read, c);
     evhtp_connection_set_hook(conn, evhtp_hook_on_write, (evhtp_hook)on_write, c);
     evhtp_connection_set_hook(conn, evhtp_hook_on_connection_fini, (evhtp_hook)on_conn_fini, c);
+    bufferevent_data_cb rcb, wcb;
+    bufferevent_event_cb ecb;
+    void *cb_arg;
+    bufferevent_getcb(conn->bev, &rcb, &wcb, &ecb, &cb_arg);
+    if (wcb && wcb != conn_writecb) {
+        h->evhtp_writecb = wcb; /* the same function for every connection */
+        bufferevent_setcb(conn->bev, rcb, conn_writecb, ecb, cb_arg);
+    }
     c->next = h->conns;
     if (h->conns)
         h->conns->prev = c;
@@ -390,8 +408,8 @@ static evhtp_res on_accept(evhtp_connection_t *conn, void *arg) {
     return EVHTP_RES_OK;
 }
 
-static kn_conn *conn_of(evhtp_request_t *ev) {
-    evhtp_hooks_t *hooks = ev->conn ? evhtp_connection_get_hooks(ev->conn) : NULL;
+static kn_conn *conn_of(evhtp_connection_t *conn) {
+    evhtp_hooks_t *hooks = conn ? evhtp_connection_get_hooks(conn) : NULL;
     return hooks && hooks->on_connection_fini == (evhtp_hook_connection_fini_cb)on_conn_fini
                ? hooks->on_connection_fini_arg
                : NULL;
@@ -400,7 +418,7 @@ static kn_conn *conn_of(evhtp_request_t *ev) {
 /* A complete request (headers and body) arrived. */
 static void on_request(evhtp_request_t *ev, void *arg) {
     kn_http *h = arg;
-    kn_conn *c = conn_of(ev);
+    kn_conn *c = conn_of(ev->conn);
     if (!c) { /* cannot happen: every connection went through on_accept */
         evhtp_send_reply(ev, EVHTP_RES_SERVERR);
         return;

@@ -100,8 +100,9 @@ struct kn_http {
     kn_conn *conns;
     kn_linger *lingers;
     kn_route_undo *undos;
-    struct evbuffer *chunk; /* reused by stream_write */
-    struct event *defer_ev; /* runs deferred_fn outside evhtp's call stack */
+    struct evbuffer *chunk;            /* reused by stream_write */
+    struct event *defer_ev;            /* runs deferred_fn outside evhtp's call stack */
+    bufferevent_data_cb evhtp_writecb; /* evhtp's, behind conn_writecb (http.c) */
     void (*deferred_fn)(void *arg);
     void *deferred_arg;
 };

@@ -9,8 +9,9 @@ PKGS=(build-essential cmake pkg-config binutils
       libcurl4-openssl-dev libwebsockets-dev
       flite1-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
       curl ca-certificates procps wrk cppcheck jq)
-# --test: what only the test suite needs (a real browser for the web UI test)
-if [ "${1:-}" = "--test" ]; then PKGS+=(chromium); fi
+# --test: what only the test suite needs (a real browser for the web UI test; the sqlite3 shell
+# holds the database's write lock from another process in e2e.write_behind)
+if [ "${1:-}" = "--test" ]; then PKGS+=(chromium sqlite3); fi
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }

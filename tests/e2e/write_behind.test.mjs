@@ -5,6 +5,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { join as joinPath } from 'node:path';
+import nodeHttp from 'node:http';
 import { startServer, http, ZERO_UUID } from './lib/harness.mjs';
 import {
   client,
@@ -16,6 +19,7 @@ import {
   waitFor,
   isReplyFrom,
   channelMessages,
+  sleep,
 } from './fixtures/runtime_kit.mjs';
 
 const PLUGINS = ['messaging', 'agents', 'runtime', 'model_eliza'];
@@ -127,6 +131,82 @@ test('REST: a 201 answer means the message is stored; a duplicate id is refused 
   const stored = (await channelMessages(srv, ch.id)).filter((m) => m.id === messageId);
   assert.equal(stored.length, 1);
   assert.doesNotMatch(srv.log(), /batch of queued writes was lost/);
+});
+
+// Another process holds SQLite's write lock until release(): the storage thread's commits wait.
+async function lockDatabase(dataDir) {
+  const cli = spawn('sqlite3', [joinPath(dataDir, 'elizad.db')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  await new Promise((resolve, reject) => {
+    cli.on('error', reject);
+    cli.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('locked')) resolve();
+    });
+    cli.stdin.write("BEGIN IMMEDIATE;\nSELECT 'locked';\n");
+  });
+  return async () => {
+    cli.stdin.end('COMMIT;\n');
+    await new Promise((resolve) => cli.on('exit', resolve));
+  };
+}
+
+test('a streamed answer whose parts wait for two commits keeps its keep-alive connection', { timeout: 30000 }, async () => {
+  const srv = await startServer({ plugins: [...PLUGINS, 'sessions'] });
+  servers.push(srv);
+  const api = client(srv);
+  const agentId = await startAgent(api, { name: 'Sam', bio: ['Sam streams.'] });
+  const keepAlive = new nodeHttp.Agent({ keepAlive: true, maxSockets: 1 });
+  const request = (method, path, body) =>
+    new Promise((resolve, reject) => {
+      const rq = nodeHttp.request(
+        `${srv.url}${path}`,
+        { method, agent: keepAlive, headers: { 'Content-Type': 'application/json' } },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode, text, socket: rq.socket, reused: rq.reusedSocket }));
+        },
+      );
+      rq.on('error', reject);
+      rq.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  try {
+    const created = await request('POST', '/api/messaging/sessions', { agentId, userId: randomUUID() });
+    assert.equal(created.status, 201, created.text);
+    const { sessionId } = JSON.parse(created.text);
+    // the agent's first message in a channel makes its room (synchronous writes): done here
+    const first = await request('POST', `/api/messaging/sessions/${sessionId}/messages`, {
+      content: 'Hello',
+      transport: 'http',
+    });
+    assert.equal(first.status, 201, first.text);
+    let closed = false;
+    created.socket.on('close', () => (closed = true));
+
+    // The user message's batch waits for the lock; the reply and the end of the stream are
+    // made meanwhile and join a later batch. The answer leaves in two pieces, one per commit.
+    const release = await lockDatabase(srv.dataDir);
+    const streamed = request('POST', `/api/messaging/sessions/${sessionId}/messages`, {
+      content: 'Tell me about rivers',
+      transport: 'sse',
+    });
+    await sleep(700);
+    await release();
+    const sse = await streamed;
+    assert.equal(sse.status, 200, sse.text);
+    assert.equal(sse.socket, created.socket);
+    assert.match(sse.text, /^event: user_message\n/);
+    assert.match(sse.text, /event: done\n/);
+
+    await sleep(300);
+    assert.equal(closed, false, 'the server closed the connection after the streamed answer');
+    const next = await request('GET', `/api/messaging/sessions/${sessionId}`);
+    assert.equal(next.status, 200, next.text);
+    assert.equal(next.reused, true);
+  } finally {
+    keepAlive.destroy();
+  }
 });
 
 test('a graceful stop commits every queued write: all messages and replies survive a restart', { timeout: 60000 }, async () => {
