@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 static void format_uuid(const unsigned char b[16], char out[37]) {
     static const char hex[] = "0123456789abcdef";
@@ -21,19 +22,45 @@ static void format_uuid(const unsigned char b[16], char out[37]) {
     out[o] = '\0';
 }
 
+/* Random bytes from a per-thread pool: one getrandom call per few dozen ids, not one each. */
+static void random_bytes(unsigned char *out, size_t n) {
+    static _Thread_local unsigned char pool[512];
+    static _Thread_local size_t left;
+    while (n) {
+        if (!left) {
+            size_t got = 0;
+            while (got < sizeof pool) {
+                ssize_t r = getrandom(pool + got, sizeof pool - got, 0);
+                if (r <= 0) {
+                    /* getrandom only fails on ancient kernels or EINTR storms; never zeros */
+                    for (; got < sizeof pool; got++)
+                        pool[got] = (unsigned char)arc4random();
+                    break;
+                }
+                got += (size_t)r;
+            }
+            left = sizeof pool;
+        }
+        size_t take = n < left ? n : left;
+        memcpy(out, pool + sizeof pool - left, take);
+        memset(pool + sizeof pool - left, 0, take); /* a used byte never stays around */
+        left -= take;
+        out += take;
+        n -= take;
+    }
+}
+
 void kn_uuid_v4(char out[37]) {
     unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t n = getrandom(b + got, sizeof b - got, 0);
-        if (n <= 0) {
-            /* getrandom only fails on ancient kernels or EINTR storms; never hand out zeros */
-            for (; got < sizeof b; got++)
-                b[got] = (unsigned char)arc4random();
-            break;
-        }
-        got += (size_t)n;
-    }
+    random_bytes(b + 6, sizeof b - 6);
+    /* The first 48 bits are the time in milliseconds (the layout of RFC 9562's version 7), the
+     * rest is random and the version stays 4: new rows' ids land at the end of every index on
+     * them instead of on a random page each, which is most of what a commit writes. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    for (int i = 5; i >= 0; i--, ms >>= 8)
+        b[i] = (unsigned char)(ms & 0xFF);
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
     format_uuid(b, out);

@@ -2,7 +2,8 @@
 #ifndef KN_UTIL_UUID_H
 #define KN_UTIL_UUID_H
 
-/* Random version-4 uuid, lower case. */
+/* Version-4 uuid, lower case: 48 bits of time in ms, then the version, variant and 74 random
+ * bits (any thread). */
 void kn_uuid_v4(char out[37]);
 /* 1 for 8-4-4-4-12 hex (any version, either case, the zero uuid included), else 0. */
 int kn_uuid_valid(const char *s);

@@ -121,6 +121,7 @@ struct ez_host_api {
     const ez_sock_api *sock;
 
     /* ---- helpers ---- */
+    /* a version-4 uuid whose first 48 bits are the time in ms (new ids sort last) */
     void (*uuid_v4)(char out[37]);
     int (*uuid_valid)(const char *s); /* any version, case-insensitive, zero uuid valid */
     /* elizaOS stringToUuid: s itself when it is a uuid, else SHA-1 of encodeURIComponent(s). */

@@ -6,6 +6,9 @@
 #include <elizad/types.h>
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 static void test_from_string(void) {
     char out[37];
@@ -55,6 +58,35 @@ static void test_v4_valid(void) {
     CHECK(strchr("89ab", u[19]) != NULL);
     for (const char *p = u; *p; p++)
         CHECK(!(*p >= 'A' && *p <= 'F'));
+    /* the first 48 bits are the time in ms: later ids sort after earlier ones */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long long now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    char hex[13];
+    memcpy(hex, u, 8);
+    memcpy(hex + 8, u + 9, 4);
+    hex[12] = '\0';
+    long long id_ms = strtoll(hex, NULL, 16);
+    CHECK(id_ms <= now_ms && now_ms - id_ms < 5000);
+    char prev[37];
+    memcpy(prev, u, sizeof prev);
+    int ordered = 1, distinct = 1;
+    for (int i = 0; i < 2000; i++) {
+        if (i % 500 == 0) {
+            struct timespec two_ms = {0, 2000000};
+            nanosleep(&two_ms, NULL);
+        }
+        kn_uuid_v4(v);
+        if (memcmp(v, prev, 13) < 0) /* same millisecond: any order; never an earlier one */
+            ordered = 0;
+        if (strcmp(v, prev) == 0)
+            distinct = 0;
+        CHECK(v[14] == '4' && strchr("89ab", v[19]) != NULL);
+        memcpy(prev, v, sizeof prev);
+    }
+    CHECK(ordered);
+    CHECK(distinct);
+    CHECK(strcmp(v, u) > 0);
     CHECK(kn_uuid_valid("00000000-0000-0000-0000-000000000000"));
     CHECK(kn_uuid_valid("ABCDEF01-2345-6789-abcd-ef0123456789"));
     CHECK(!kn_uuid_valid("00000000-0000-0000-0000-00000000000"));
