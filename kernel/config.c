@@ -45,6 +45,9 @@ static const setting_def defs[] = {
     /* 1: hot-path writes (exec_later) run on a storage thread, answers wait for their commit;
      * 0: every write runs on the loop (store_writer.c) */
     {"server.write_behind", T_INT, 0, 1, "ELIZAD_WRITE_BEHIND", NULL, "1"},
+    /* the write-ahead log is copied into the database by a thread of its own once it holds
+     * this many pages; 0: by the commit that crossed SQLite's 1000 (store_sqlite_ckpt.c) */
+    {"server.checkpoint_pages", T_INT, 0, 1000000, "ELIZAD_CHECKPOINT_PAGES", NULL, "4000"},
     /* 0: a known /api path asked with another method answers Express's 404 "API endpoint not
      * found", as the official server does (clients and their tests expect it); 1: 405 */
     {"server.method_not_allowed_405", T_INT, 0, 1, NULL, NULL, "0"},

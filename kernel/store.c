@@ -149,6 +149,12 @@ int kn_store_group_commit(kn_store *s, struct event_base *base) {
         return EZ_EIO;
     }
     s->loop_thread = pthread_self();
+    if (s->path && s->ckpt_pages > 0 && s->be->checkpoint_in_background) {
+        char err[256];
+        if (s->be->checkpoint_in_background(s->db, s->path, s->ckpt_pages, err, sizeof err) !=
+            EZ_OK)
+            kn_log(s->k, "kernel", EZ_WARN, "store: checkpoints stay in commits (%s)", err);
+    }
     if (s->path && !s->no_write_behind)
         kn_wb_start(s, base, s->path); /* without it, exec_later runs writes on the loop */
     return EZ_OK;
@@ -157,6 +163,11 @@ int kn_store_group_commit(kn_store *s, struct event_base *base) {
 void kn_store_no_write_behind(kn_store *s) {
     if (s)
         s->no_write_behind = 1;
+}
+
+void kn_store_checkpoint_pages(kn_store *s, int pages) {
+    if (s)
+        s->ckpt_pages = pages;
 }
 
 uint64_t kn_store_out_tag(const kn_store *s) {

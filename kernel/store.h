@@ -34,6 +34,9 @@ uint64_t kn_store_committed(const kn_store *s);
 void kn_store_on_commit(kn_store *s, void (*fn)(void *arg, uint64_t committed, int ok), void *arg);
 /* Call before kn_store_group_commit: keep every write on the loop (config). */
 void kn_store_no_write_behind(kn_store *s);
+/* Call before kn_store_group_commit: checkpoint on a thread of the backend's once the log holds
+ * this many pages (config; 0: the backend's own automatic checkpoints). */
+void kn_store_checkpoint_pages(kn_store *s, int pages);
 
 /* The table handed to plugins (static lifetime). Its functions find the store via the plugin. */
 const ez_store_api *kn_store_api(void);

@@ -23,6 +23,11 @@ typedef struct kn_store_backend {
     /* Several statements, no parameters (migrations, BEGIN/COMMIT/ROLLBACK). */
     int (*script)(void *db, const char *sql);
     const char *(*errmsg)(void *db);
+    /* Optional (NULL when the backend has no such thing). Moves the copying of the write-ahead
+     * log into the database off the committing thread once the log holds `pages` pages, until
+     * close. Not EZ_OK (err filled): commits go on copying it themselves. */
+    int (*checkpoint_in_background)(void *db, const char *target, int pages, char *err,
+                                    size_t errlen);
 } kn_store_backend;
 
 extern const kn_store_backend kn_store_sqlite;

@@ -41,7 +41,8 @@ struct kn_store {
     uint64_t turns, turn_writes, turn_failures;
     /* write-behind (store_writer.c). Loop-only fields are marked; the rest are under wmu. */
     char *path;          /* the database file (write-behind opens a second connection) */
-    int no_write_behind; /* config: storage.write_behind = false */
+    int no_write_behind; /* config: server.write_behind = 0 */
+    int ckpt_pages;      /* config: server.checkpoint_pages */
     void *rdb;           /* the loop's read connection (loop only) */
     pthread_t wthread;
     int wthread_on; /* the storage thread runs */

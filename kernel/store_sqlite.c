@@ -2,6 +2,7 @@
  * by SQL text in a bounded LRU: the hot path is lookup, bind, step, reset - no prepare, and no
  * allocation beyond the JSON rows it returns. */
 #include "store_backend.h"
+#include "store_sqlite_ckpt.h"
 
 #include "util_utf8.h"
 
@@ -25,6 +26,7 @@ typedef struct stmt_entry {
 
 typedef struct sq_db {
     sqlite3 *db;
+    sq_ckpt *ckpt; /* NULL: SQLite's automatic checkpoints */
     stmt_entry *buckets[CACHE_BUCKETS];
     stmt_entry *lru_head, *lru_tail;
     size_t count;
@@ -322,6 +324,7 @@ static void sq_close(void *h) {
     sq_db *d = h;
     if (!d)
         return;
+    sq_ckpt_stop(d->ckpt, d->db);
     while (d->lru_head)
         /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): list head unlinked before free */
         entry_drop(d, d->lru_head);
@@ -357,6 +360,15 @@ static void *sq_open(const char *path, char *err, size_t errlen) {
     return d;
 }
 
+static int sq_checkpoint_in_background(void *h, const char *path, int pages, char *err,
+                                       size_t errlen) {
+    sq_db *d = h;
+    if (d->ckpt)
+        return EZ_ESTATE;
+    d->ckpt = sq_ckpt_start(d->db, path, pages, err, errlen);
+    return d->ckpt ? EZ_OK : EZ_EIO;
+}
+
 const kn_store_backend kn_store_sqlite = {
     .name = "sqlite",
     .open = sq_open,
@@ -364,4 +376,5 @@ const kn_store_backend kn_store_sqlite = {
     .run = sq_run,
     .script = sq_script,
     .errmsg = sq_errmsg,
+    .checkpoint_in_background = sq_checkpoint_in_background,
 };
