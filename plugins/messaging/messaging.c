@@ -26,6 +26,7 @@ static void messaging_destroy(void *state) {
         return;
     msg_waiters_cancel_all(st);
     msg_cache_drop(st, NULL);
+    msg_channel_cache_clear(st);
     free(st);
 }
 

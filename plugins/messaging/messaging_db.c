@@ -140,10 +140,16 @@ int msg_db_migrate(msg_state *st) {
 }
 
 int msg_db_tx_begin(msg_state *st) {
-    return st->db->begin(st->self);
+    msg_channel_cache_clear(st);
+    int rc = st->db->begin(st->self);
+    st->tx_open += rc == EZ_OK;
+    return rc;
 }
 
 int msg_db_tx_end(msg_state *st, int ok) {
+    msg_channel_cache_clear(st);
+    if (st->tx_open > 0)
+        st->tx_open--;
     if (ok && st->db->commit(st->self) == EZ_OK)
         return 1;
     st->db->rollback(st->self);
@@ -201,13 +207,17 @@ json_t *msg_db_server_create(msg_state *st, const char *name, const char *source
 /* ---- channels ---- */
 
 json_t *msg_db_channel_get(msg_state *st, const char *id) {
+    json_t *out = msg_channel_cached(st, id);
+    if (out)
+        return out;
     json_t *p = json_pack("[s]", id);
     json_t *row = st->db->query_one(st->self, SQL_CHANNEL_GET, p);
     json_decref(p);
     if (!row)
         return NULL;
-    json_t *out = msg_render_channel(st, row);
+    out = msg_render_channel(st, row);
     json_decref(row);
+    msg_channel_keep(st, id, out);
     return out;
 }
 
@@ -247,6 +257,7 @@ json_t *msg_db_channel_insert(msg_state *st, const char *id, const char *server_
         st->api->uuid_v4(idbuf);
         id = idbuf;
     }
+    msg_channel_cache_clear(st);
     int64_t now = st->api->now_ms();
     json_t *empty = json_object();
     char *meta = dump_or_null(metadata ? metadata : empty);
@@ -268,6 +279,7 @@ json_t *msg_db_channel_insert(msg_state *st, const char *id, const char *server_
 }
 
 int msg_db_channel_update(msg_state *st, const char *id, const char *name, const json_t *metadata) {
+    msg_channel_cache_clear(st);
     char *meta = dump_or_null(metadata);
     json_t *p = json_pack("[s?s?Is]", name, meta, (json_int_t)st->api->now_ms(), id);
     free(meta);
@@ -279,6 +291,7 @@ int msg_db_channel_update(msg_state *st, const char *id, const char *name, const
 int msg_db_channel_delete(msg_state *st, const char *id) {
     json_t *p = json_pack("[s]", id);
     msg_cache_drop(st, id);
+    msg_channel_cache_clear(st);
     int ok = msg_db_tx_begin(st) == EZ_OK;
     if (ok)
         ok = st->db->exec(st->self, SQL_MSGS_CLEAR, p) >= 0 &&
@@ -292,13 +305,21 @@ int msg_db_channel_delete(msg_state *st, const char *id) {
 /* ---- participants ---- */
 
 json_t *msg_db_participants(msg_state *st, const char *channel_id) {
+    json_t *out = msg_participants_cached(st, channel_id);
+    if (out)
+        return out;
     json_t *p = json_pack("[s]", channel_id);
     json_t *rows = st->db->query(st->self, SQL_PARTICIPANTS, p);
     json_decref(p);
-    return rows ? column_strings(rows, "entity_id") : json_array();
+    if (!rows)
+        return json_array(); /* a failed read is not kept */
+    out = column_strings(rows, "entity_id");
+    msg_participants_keep(st, channel_id, out);
+    return out;
 }
 
 int msg_db_participant_add(msg_state *st, const char *channel_id, const char *entity_id) {
+    msg_channel_cache_clear(st);
     json_t *p = json_pack("[ssI]", channel_id, entity_id, (json_int_t)st->seq++);
     int64_t n = st->db->exec(st->self, SQL_PARTICIPANT_ADD, p);
     json_decref(p);
@@ -306,6 +327,7 @@ int msg_db_participant_add(msg_state *st, const char *channel_id, const char *en
 }
 
 int msg_db_participant_remove(msg_state *st, const char *channel_id, const char *entity_id) {
+    msg_channel_cache_clear(st);
     json_t *p = json_pack("[ss]", channel_id, entity_id);
     int64_t n = st->db->exec(st->self, SQL_PARTICIPANT_DEL, p);
     json_decref(p);
@@ -313,6 +335,7 @@ int msg_db_participant_remove(msg_state *st, const char *channel_id, const char 
 }
 
 int msg_db_participants_replace(msg_state *st, const char *channel_id, const json_t *ids) {
+    msg_channel_cache_clear(st);
     json_t *p = json_pack("[s]", channel_id);
     int64_t n = st->db->exec(st->self, SQL_PARTICIPANTS_DEL, p);
     json_decref(p);

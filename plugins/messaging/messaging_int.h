@@ -47,6 +47,16 @@ typedef struct msg_page {
 
 #define MSG_RECENT_IDS 1024
 
+/* Channels and their participants as rendered, by channel id: every message stored or posted
+ * reads both (two queries and a render, a tenth of the loop's time per agent reply), and they
+ * change rarely. Direct-mapped: a slot holds the newest channel hashed to it. */
+#define MSG_CHANNEL_SLOTS 512
+typedef struct msg_channel_slot {
+    char id[37];
+    json_t *channel;      /* owned; NULL = not cached */
+    json_t *participants; /* owned; NULL = not cached */
+} msg_channel_slot;
+
 typedef struct msg_state {
     ez_plugin *self;
     const ez_host_api *api;
@@ -65,6 +75,8 @@ typedef struct msg_state {
      * given by a client is found here while its first insert may still be uncommitted */
     char recent_ids[MSG_RECENT_IDS][37];
     unsigned recent_pos;
+    msg_channel_slot channels[MSG_CHANNEL_SLOTS];
+    int tx_open; /* inside msg_db_tx_begin: what is read may be rolled back, so not cached */
 } msg_state;
 
 /* What a stored message is made from. Every pointer is borrowed. */
@@ -123,6 +135,17 @@ void msg_cache_put(msg_state *st, const char *channel_id, int64_t limit, int64_t
                    int64_t after, const char *body, size_t len);
 /* Forgets every page of a channel (NULL: all). Called by every write to messages. */
 void msg_cache_drop(msg_state *st, const char *channel_id);
+
+/* ---- messaging_channel_cache.c ---- */
+/* A new copy of the cached channel (or participants array) the caller owns; NULL: not cached. */
+json_t *msg_channel_cached(msg_state *st, const char *channel_id);
+json_t *msg_participants_cached(msg_state *st, const char *channel_id);
+/* Keep copies of what was just read from the store (ignored inside a transaction). */
+void msg_channel_keep(msg_state *st, const char *channel_id, const json_t *channel);
+void msg_participants_keep(msg_state *st, const char *channel_id, const json_t *participants);
+/* Forget everything: called by every write to channels or participants, and by every
+ * transaction's begin and end. */
+void msg_channel_cache_clear(msg_state *st);
 
 /* ---- messaging_db.c (storage; every function: loop thread) ---- */
 int msg_db_migrate(msg_state *st);

@@ -316,6 +316,44 @@ static void sockets(ez_tk *tk) {
     free(ch);
 }
 
+/* Channels and participants are cached (messaging_channel_cache.c): each write shows at once. */
+static void channel_cache_follows_writes(ez_tk *tk) {
+    char *ch = channel_with(tk, "[\"" USER "\",\"" AGENT "\"]");
+    char path[160];
+    ez_tk_clear_logs(tk);
+    EZ_TK_CHECK_STATUS(tk, post_text(tk, ch, "first", NULL), 201);
+    const json_t *msg =
+        ez_tk_json_at(ez_tk_last(ez_tk_bus_log(tk), "topic", "messaging.message.created"), "msg");
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(msg, "channel.name"), "\"c\"");
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(msg, "participants"), "[\"" USER "\",\"" AGENT "\"]");
+
+    snprintf(path, sizeof path, "/api/messaging/channels/%s", ch);
+    EZ_TK_CHECK_STATUS(tk,
+                       ez_tk_send(tk, "PATCH", path,
+                                  "{\"name\":\"renamed\",\"participantCentralUserIds\":[\"" AGENT
+                                  "\",\"" USER "\"]}"),
+                       200);
+    ez_tk_clear_logs(tk);
+    EZ_TK_CHECK_STATUS(tk, post_text(tk, ch, "second", NULL), 201);
+    msg = ez_tk_json_at(ez_tk_last(ez_tk_bus_log(tk), "topic", "messaging.message.created"), "msg");
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(msg, "channel.name"), "\"renamed\"");
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(msg, "participants"), "[\"" AGENT "\",\"" USER "\"]");
+    snprintf(path, sizeof path, "/api/messaging/channels/%s/participants", ch);
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(ez_tk_get(tk, path)->json, "data"),
+                     "[\"" AGENT "\",\"" USER "\"]");
+
+    snprintf(path, sizeof path, "/api/messaging/channels/%s/agents/%s", ch, AGENT);
+    EZ_TK_CHECK_STATUS(tk, ez_tk_send(tk, "DELETE", path, NULL), 200);
+    snprintf(path, sizeof path, "/api/messaging/channels/%s/participants", ch);
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(ez_tk_get(tk, path)->json, "data"), "[\"" USER "\"]");
+
+    snprintf(path, sizeof path, "/api/messaging/channels/%s", ch);
+    EZ_TK_CHECK_STATUS(tk, ez_tk_send(tk, "DELETE", path, NULL), 204);
+    snprintf(path, sizeof path, "/api/messaging/channels/%s/details", ch);
+    EZ_TK_CHECK_STATUS(tk, ez_tk_get(tk, path), 404);
+    free(ch);
+}
+
 int main(void) {
     ez_tk *tk = ez_tk_new();
     EZ_TK_CHECK_INT(tk, ez_tk_export(tk, EZ_AGENTS_V1, &fake_agents), EZ_OK);
@@ -331,6 +369,7 @@ int main(void) {
     v1_table(tk);
     transports_wait_for_the_reply(tk);
     page_cache_follows_writes(tk);
+    channel_cache_follows_writes(tk);
     sockets(tk);
     return ez_tk_finish(tk);
 }
