@@ -264,3 +264,26 @@ test('a stopped agent does not answer; once started again it does', async () => 
   const reply = await waitFor(s, 'messageBroadcast', isReplyFrom(agentId), 1000);
   assert.ok(reply.text.length > 0);
 });
+
+test('an updated character takes effect at the next reply', async () => {
+  const agentId = await startAgent(api, {
+    name: 'Fixable',
+    bio: ['Gets a working provider later.'],
+    settings: { model_provider: 'nonexistent' },
+  });
+  const userId = randomUUID();
+  const channelId = await dmChannel(api, userId, agentId);
+  const s = await connect(srv, userId);
+  sockets.push(s);
+  await join(s, channelId);
+  send(s, channelId, 'first try');
+  const failed = await waitFor(s, 'messageBroadcast', isReplyFrom(agentId), 1000);
+  assert.match(failed.text, /^Sorry — I could not answer: .*nonexistent/);
+  await waitFor(s, 'controlMessage', (d) => d.action === 'enable_input', 1000);
+
+  await api.agents.updateAgent(agentId, { name: 'Fixed', settings: { model_provider: 'eliza' } });
+  send(s, channelId, 'second try');
+  const reply = await waitFor(s, 'messageBroadcast', (d) => isReplyFrom(agentId)(d) && d.id !== failed.id, 1000);
+  assert.doesNotMatch(reply.text, /^Sorry/);
+  assert.equal(reply.senderName, 'Fixed');
+});
