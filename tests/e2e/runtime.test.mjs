@@ -37,6 +37,16 @@ after(async () => {
   assert.equal(st.code, 0, `elizad exit: ${JSON.stringify(st)}\n${srv.log()}`);
 });
 
+// A new user in a DM with the agent, its socket joined to the channel.
+async function dmWith(agentId) {
+  const userId = randomUUID();
+  const channelId = await dmChannel(api, userId, agentId);
+  const s = await connect(srv, userId);
+  sockets.push(s);
+  await join(s, channelId);
+  return { userId, channelId, s };
+}
+
 async function user(channelId) {
   const s = await connect(srv);
   sockets.push(s);
@@ -50,11 +60,7 @@ test('DM by socket: chunks, messageBroadcast and messageComplete within a second
     bio: ['Ada listens more than she talks.'],
     system: 'You are Ada, a patient listener.',
   });
-  const userId = randomUUID();
-  const channelId = await dmChannel(api, userId, agentId);
-  const s = await connect(srv, userId);
-  sockets.push(s);
-  await join(s, channelId);
+  const { userId, channelId, s } = await dmWith(agentId);
 
   const t0 = send(s, channelId, 'I need a long holiday at the sea');
   const reply = await waitFor(s, 'messageBroadcast', isReplyFrom(agentId), 1000);
@@ -198,11 +204,7 @@ test('group channel: the default respond policy answers only when the agent is n
 
 test('50 messages sent at once to one agent are all answered, in order', async () => {
   const agentId = await startAgent(api, { name: 'Burst', bio: ['Answers everything.'] });
-  const userId = randomUUID();
-  const channelId = await dmChannel(api, userId, agentId);
-  const s = await connect(srv, userId);
-  sockets.push(s);
-  await join(s, channelId);
+  const { userId, channelId, s } = await dmWith(agentId);
   const N = 50;
   const texts = Array.from({ length: N }, (_, i) => `message number ${i} about my plan ${i}`);
   for (const t of texts) send(s, channelId, t);
@@ -229,11 +231,7 @@ test('a provider that is not loaded gives a visible error reply and messageStrea
     bio: ['Names a provider nobody loaded.'],
     settings: { model_provider: 'nonexistent' },
   });
-  const userId = randomUUID();
-  const channelId = await dmChannel(api, userId, agentId);
-  const s = await connect(srv, userId);
-  sockets.push(s);
-  await join(s, channelId);
+  const { channelId, s } = await dmWith(agentId);
   send(s, channelId, 'hello?');
   const err = await waitFor(s, 'messageStreamError', (d) => d.agentId === agentId, 1000);
   assert.match(err.error, /nonexistent/);
@@ -249,11 +247,7 @@ test('a provider that is not loaded gives a visible error reply and messageStrea
 
 test('a stopped agent does not answer; once started again it does', async () => {
   const agentId = await startAgent(api, { name: 'Sleeper', bio: ['Sometimes off.'] });
-  const userId = randomUUID();
-  const channelId = await dmChannel(api, userId, agentId);
-  const s = await connect(srv, userId);
-  sockets.push(s);
-  await join(s, channelId);
+  const { userId, channelId, s } = await dmWith(agentId);
   await api.agents.stopAgent(agentId);
   send(s, channelId, 'are you there?');
   await waitFor(s, 'messageBroadcast', (d) => d.senderId === userId, 1000);
@@ -271,11 +265,7 @@ test('an updated character takes effect at the next reply', async () => {
     bio: ['Gets a working provider later.'],
     settings: { model_provider: 'nonexistent' },
   });
-  const userId = randomUUID();
-  const channelId = await dmChannel(api, userId, agentId);
-  const s = await connect(srv, userId);
-  sockets.push(s);
-  await join(s, channelId);
+  const { channelId, s } = await dmWith(agentId);
   send(s, channelId, 'first try');
   const failed = await waitFor(s, 'messageBroadcast', isReplyFrom(agentId), 1000);
   assert.match(failed.text, /^Sorry — I could not answer: .*nonexistent/);

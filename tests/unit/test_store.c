@@ -433,18 +433,30 @@ static void *thread_later(void *arg) {
     return NULL;
 }
 
-static void test_write_behind(const char *dir) {
-    char data[600], path[700];
-    snprintf(data, sizeof data, "%s/wb", dir);
-    snprintf(path, sizeof path, "%s/elizad.db", data);
-    struct kn_kernel k = {0};
-    kn_store *s = kn_store_open(&k, data);
+/* A store in dir/name run by a loop of its own (*base), as the kernel runs it; data and path
+ * (its file) receive the names. ckpt_pages: server.checkpoint_pages. */
+static kn_store *loop_store(struct kn_kernel *k, const char *dir, const char *name, int ckpt_pages,
+                            struct event_base **base, char data[600], char path[700]) {
+    snprintf(data, 600, "%s/%s", dir, name);
+    snprintf(path, 700, "%s/elizad.db", data);
+    kn_store *s = kn_store_open(k, data);
     CHECK(s != NULL);
     if (!s)
+        return NULL;
+    *base = event_base_new();
+    CHECK(*base && event_base_priority_init(*base, 2) == 0);
+    kn_store_checkpoint_pages(s, ckpt_pages);
+    CHECK_INT(kn_store_group_commit(s, *base), EZ_OK);
+    return s;
+}
+
+static void test_write_behind(const char *dir) {
+    char data[600], path[700];
+    struct kn_kernel k = {0};
+    struct event_base *base = NULL;
+    kn_store *s = loop_store(&k, dir, "wb", 0, &base, data, path);
+    if (!s)
         return;
-    struct event_base *base = event_base_new();
-    CHECK(base && event_base_priority_init(base, 2) == 0);
-    CHECK_INT(kn_store_group_commit(s, base), EZ_OK);
     kn_store_on_commit(s, on_commit, NULL);
     CHECK_INT(kn_store_migrate(s, "t", 1, "CREATE TABLE @wb (v INTEGER UNIQUE)"), EZ_OK);
     CHECK_INT(kn_store_out_tag(s), 0);
@@ -518,18 +530,12 @@ static long long file_size(const char *path) {
 static void test_background_checkpoints(const char *dir) {
     enum { PAGES = 32, ROWS = 300, PAD = 6000, PAGE = 4096 };
     char data[600], path[700], wal[720];
-    snprintf(data, sizeof data, "%s/ckpt", dir);
-    snprintf(path, sizeof path, "%s/elizad.db", data);
-    snprintf(wal, sizeof wal, "%s-wal", path);
     struct kn_kernel k = {0};
-    kn_store *s = kn_store_open(&k, data);
-    CHECK(s != NULL);
+    struct event_base *base = NULL;
+    kn_store *s = loop_store(&k, dir, "ckpt", PAGES, &base, data, path);
     if (!s)
         return;
-    struct event_base *base = event_base_new();
-    CHECK(base && event_base_priority_init(base, 2) == 0);
-    kn_store_checkpoint_pages(s, PAGES);
-    CHECK_INT(kn_store_group_commit(s, base), EZ_OK);
+    snprintf(wal, sizeof wal, "%s-wal", path);
     CHECK_INT(kn_store_migrate(s, "t", 1, "CREATE TABLE @big (v INTEGER, pad TEXT)"), EZ_OK);
     char *pad = malloc(PAD + 1);
     memset(pad, 'x', PAD);
