@@ -143,7 +143,8 @@ async function lockDatabase(dataDir) {
       out += d;
       if (out.includes('locked')) resolve();
     });
-    cli.stdin.write("BEGIN IMMEDIATE;\nSELECT 'locked';\n");
+    // .timeout: wait for the lock rather than fail if the server's writer holds it right now
+    cli.stdin.write(".timeout 5000\nBEGIN IMMEDIATE;\nSELECT 'locked';\n");
   });
   return async () => {
     cli.stdin.end('COMMIT;\n');
