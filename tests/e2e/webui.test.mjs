@@ -230,8 +230,15 @@ async function launchDevtools() {
   });
   let next = 1;
   const pending = new Map();
+  // GET .../messages requests the page has in flight, by DevTools request id
+  const messageLoads = new Set();
   ws.on('message', (m) => {
     const msg = JSON.parse(m);
+    if (msg.method === 'Network.requestWillBeSent' && /\/api\/messaging\/channels\/[^/]+\/messages/.test(msg.params.request.url)) {
+      messageLoads.add(msg.params.requestId);
+    } else if (msg.method === 'Network.loadingFinished' || msg.method === 'Network.loadingFailed') {
+      messageLoads.delete(msg.params.requestId);
+    }
     const p = msg.id && pending.get(msg.id);
     if (!p) return;
     pending.delete(msg.id);
@@ -246,6 +253,7 @@ async function launchDevtools() {
     });
   return {
     send,
+    messageLoadsInFlight: () => messageLoads.size,
     async close() {
       await Promise.race([send('Browser.close').catch(() => {}), sleep(2000)]);
       ws.close();
@@ -272,6 +280,8 @@ async function openPage(cdp, url) {
   const { targetId } = await cdp.send('Target.createTarget', { url });
   const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: true });
   const page = (method, params) => cdp.send(method, params, sessionId);
+  await page('Network.enable');
+  page.messageLoadsInFlight = cdp.messageLoadsInFlight;
   page.eval = async (expression) => {
     const r = await page('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
     return r.result.value;
@@ -283,7 +293,8 @@ async function openPage(cdp, url) {
       if (v) return v;
       await sleep(100);
     }
-    throw new Error(`timed out waiting for ${what}`);
+    const shown = await page.eval('document.body.innerText').catch(() => '(unreadable)');
+    throw new Error(`timed out waiting for ${what}; the page shows:\n${shown}`);
   };
   return page;
 }
@@ -331,6 +342,18 @@ test('chromium chat round trip: typed into the page, answered by the agent, show
     await page.until(`!!document.querySelector('[data-testid="chat-input"]')`, 20000, 'the chat input');
     await page.until(`document.body.innerText.includes(${JSON.stringify(name)})`, 10000, "the agent's name");
     const words = `I dream of a quiet lighthouse ${randomUUID().slice(0, 6)}`;
+    // The page replaces its message list when its first load of the channel answers, so a
+    // message typed before that answer would vanish from the list (the UI's own race, not the
+    // server's). Type once the load is over and has stayed over for 300 ms, as a person who
+    // sees the empty conversation would.
+    const loaded = `document.body.innerText.includes('No messages yet')`;
+    await page.until(loaded, 20000, 'the empty conversation');
+    const settleBy = Date.now() + 20000;
+    for (let idleSince = 0; !idleSince || Date.now() - idleSince < 300; await sleep(50)) {
+      assert.ok(Date.now() < settleBy, 'the page kept loading the channel messages');
+      const idle = page.messageLoadsInFlight() === 0 && (await page.eval(loaded));
+      idleSince = idle ? idleSince || Date.now() : 0;
+    }
     // the input is enabled once the DM channel exists and the socket joined it
     await page.until(`(() => { const el = document.querySelector('[data-testid="chat-input"]');
       if (!el || el.disabled) return false; el.focus(); return document.activeElement === el; })()`, 20000, 'a usable chat input');
