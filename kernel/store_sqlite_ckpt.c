@@ -8,8 +8,9 @@
  * A PASSIVE checkpoint never waits for the writer and never blocks it; it copies the frames
  * committed when it started. The log starts over (instead of growing) at the first write after
  * a checkpoint that copied every frame, so the thread repeats while the writer added frames
- * meanwhile; under a writer that never pauses, the commit that finds the log at 4 times the
- * limit checkpoints itself, as SQLite would have done, which bounds the log either way. */
+ * meanwhile; under a writer that never pauses (or a thread that does not get the CPU), the
+ * commit that finds the log at 4 times the limit checkpoints itself, as SQLite would have
+ * done, which bounds the log either way. */
 #include "store_sqlite_ckpt.h"
 
 #include <pthread.h>
@@ -23,7 +24,8 @@ struct sq_ckpt {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    sqlite3 *db; /* the thread's own connection */
+    pthread_mutex_t copying; /* held by whichever thread is checkpointing */
+    sqlite3 *db;             /* the thread's own connection */
     int pages, hard;
     int due, stop;
 };
@@ -40,11 +42,12 @@ static void *ckpt_main(void *arg) {
         pthread_mutex_unlock(&k->mu);
         for (int pass = 0; pass < MAX_PASSES; pass++) {
             int in_log = 0, copied = 0;
-            /* SQLITE_BUSY: a commit at the hard limit is copying; an I/O error shows in the
-             * writer's next commit, which the store reports */
-            if (sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &in_log,
-                                          &copied) != SQLITE_OK ||
-                copied >= in_log)
+            pthread_mutex_lock(&k->copying);
+            /* an I/O error shows in the writer's next commit, which the store reports */
+            int rc =
+                sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &in_log, &copied);
+            pthread_mutex_unlock(&k->copying);
+            if (rc != SQLITE_OK || copied >= in_log)
                 break;
         }
         pthread_mutex_lock(&k->mu);
@@ -57,7 +60,12 @@ static void *ckpt_main(void *arg) {
 static int on_commit(void *arg, sqlite3 *db, const char *schema, int in_log) {
     sq_ckpt *k = arg;
     if (in_log >= k->hard) {
+        /* waits for a pass of the thread that is copying: SQLite would refuse a second
+         * checkpointer at once (no mode waits for that lock), and the log would grow past the
+         * bound for as long as the scheduler leaves the thread's pass unfinished */
+        pthread_mutex_lock(&k->copying);
         sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_unlock(&k->copying);
     } else if (in_log >= k->pages) {
         pthread_mutex_lock(&k->mu);
         k->due = 1;
@@ -85,10 +93,12 @@ sq_ckpt *sq_ckpt_start(sqlite3 *db, const char *path, int pages, char *err, size
         return NULL;
     }
     pthread_mutex_init(&k->mu, NULL);
+    pthread_mutex_init(&k->copying, NULL);
     pthread_cond_init(&k->cv, NULL);
     if (pthread_create(&k->thread, NULL, ckpt_main, k) != 0) {
         snprintf(err, errlen, "no thread");
         pthread_cond_destroy(&k->cv);
+        pthread_mutex_destroy(&k->copying);
         pthread_mutex_destroy(&k->mu);
         sqlite3_close(k->db);
         free(k);
@@ -109,6 +119,7 @@ void sq_ckpt_stop(sq_ckpt *k, sqlite3 *db) {
     pthread_join(k->thread, NULL);
     sqlite3_close(k->db);
     pthread_cond_destroy(&k->cv);
+    pthread_mutex_destroy(&k->copying);
     pthread_mutex_destroy(&k->mu);
     free(k);
 }
