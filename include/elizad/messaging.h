@@ -41,7 +41,16 @@ typedef struct ez_messaging_v1 {
      * check size before using it. */
     int (*reply_wait)(void *self, ez_req *req, int sse, const char *user_msg_id,
                       const char *agent_id, json_t *body_new);
+    /* A new message id for a message_post to come (the runtime's reply, whose id streams in
+     * messageStreamChunk before the reply is stored): held for that post, so it skips the
+     * store's duplicate lookup, and refused to messages from clients meanwhile. EZ_OK.
+     * Appended: importers check EZ_MESSAGING_HAS(m, message_id_reserve) first. */
+    int (*message_id_reserve)(void *self, char id_out[37]);
 } ez_messaging_v1;
+
+/* Whether an exported table has member (tables grow at their end) and it is set. */
+#define EZ_MESSAGING_HAS(m, member)                                                                \
+    (offsetof(ez_messaging_v1, member) + sizeof((m)->member) <= (m)->size && (m)->member != NULL)
 
 /* Bus topics published by messaging:
  *   messaging.message.created  {message: CentralRootMessage, bus: MessageServiceStructure (§3.5),

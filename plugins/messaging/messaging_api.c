@@ -51,6 +51,11 @@ static json_t *api_channel_create(void *self, const json_t *spec) {
     return ch;
 }
 
+static int api_message_id_reserve(void *self, char id_out[37]) {
+    msg_id_reserve(self, id_out);
+    return EZ_OK;
+}
+
 static json_t *api_message_post(void *self, const json_t *msg) {
     msg_state *st = self;
     const char *cid = msg_str(msg, "channelId");
@@ -87,6 +92,7 @@ static json_t *api_message_post(void *self, const json_t *msg) {
         .source_id = msg_str(msg, "sourceId"),
         .in_reply_to = reply,
         .metadata = json_is_object(meta) ? meta : NULL,
+        .internal = 1,
     };
     msg_posted p;
     const char *err = NULL;
@@ -151,4 +157,5 @@ void msg_api_fill(msg_state *st) {
     st->v1.message_post = api_message_post;
     st->v1.messages_list = api_messages_list;
     st->v1.reply_wait = api_reply_wait;
+    st->v1.message_id_reserve = api_message_id_reserve;
 }

@@ -411,11 +411,31 @@ static void remember_id(msg_state *st, const char *id) {
     memcpy(st->recent_ids[st->recent_pos++ % MSG_RECENT_IDS], id, 37);
 }
 
+void msg_id_reserve(msg_state *st, char id_out[37]) {
+    st->api->uuid_v4(id_out);
+    memcpy(st->reserved_ids[st->reserved_pos++ % MSG_RESERVED_IDS], id_out, 37);
+}
+
+/* Slot of a reserved id, or -1. */
+static int reserved_slot(const msg_state *st, const char *id) {
+    for (int i = 0; i < MSG_RESERVED_IDS; i++)
+        if (st->reserved_ids[i][0] == id[0] && memcmp(st->reserved_ids[i], id, 37) == 0)
+            return i;
+    return -1;
+}
+
 /* Whether a message with this id exists: among the newest (maybe not committed yet), else in
- * the store. */
-static int id_taken(msg_state *st, const char *id) {
+ * the store. A reserved id is free for the internal post it was made for (a new random id: no
+ * lookup) and taken for anyone else. */
+static int id_taken(msg_state *st, const char *id, int internal) {
     if (strlen(id) != 36)
         return 0; /* not a UUID: the caller validated; the insert reports it */
+    int r = reserved_slot(st, id);
+    if (r >= 0) {
+        if (internal)
+            st->reserved_ids[r][0] = '\0';
+        return !internal;
+    }
     for (unsigned i = 0; i < MSG_RECENT_IDS; i++)
         if (st->recent_ids[i][0] == id[0] && memcmp(st->recent_ids[i], id, 37) == 0)
             return 1;
@@ -433,7 +453,7 @@ json_t *msg_db_message_insert(msg_state *st, const msg_in *in, int64_t *ts_out, 
         st->api->uuid_v4(idbuf);
         id = idbuf;
     }
-    if (in->id && id_taken(st, id)) {
+    if (in->id && id_taken(st, id, in->internal)) {
         *err_out = EZ_ECONSTRAINT;
         return NULL;
     }

@@ -46,6 +46,7 @@ typedef struct msg_page {
 } msg_page;
 
 #define MSG_RECENT_IDS 1024
+#define MSG_RESERVED_IDS 256 /* replies being generated; an older reservation is forgotten */
 
 /* Channels and their participants as rendered, by channel id: every message stored or posted
  * reads both (two queries and a render, a tenth of the loop's time per agent reply), and they
@@ -75,6 +76,9 @@ typedef struct msg_state {
      * given by a client is found here while its first insert may still be uncommitted */
     char recent_ids[MSG_RECENT_IDS][37];
     unsigned recent_pos;
+    /* ids handed out by message_id_reserve and not posted yet; "" = free */
+    char reserved_ids[MSG_RESERVED_IDS][37];
+    unsigned reserved_pos;
     msg_channel_slot channels[MSG_CHANNEL_SLOTS];
     int tx_open; /* inside msg_db_tx_begin: what is read may be rolled back, so not cached */
 } msg_state;
@@ -92,6 +96,7 @@ typedef struct msg_in {
     const char *source_id;
     const char *in_reply_to;
     const json_t *metadata; /* object or NULL */
+    int internal;           /* message_post: may use an id from message_id_reserve */
 } msg_in;
 
 /* How a stored message is announced on the channel room (COMPAT §14.5). */
@@ -176,6 +181,8 @@ int msg_db_participants_replace(msg_state *st, const char *channel_id, const jso
 /* Stores a message; returns the CentralRootMessage (new) and its created_at in *ts_out, or
  * NULL (*err_out = EZ_ECONSTRAINT for a duplicate id, EZ_EIO otherwise). No transaction. */
 json_t *msg_db_message_insert(msg_state *st, const msg_in *in, int64_t *ts_out, int *err_out);
+/* A new message id held for an internal post (messaging.v1 message_id_reserve). */
+void msg_id_reserve(msg_state *st, char id_out[37]);
 /* The stored row of one message (new) or NULL. */
 json_t *msg_db_message_row(msg_state *st, const char *id);
 /* Replaces the fields of a stored message (row: as from msg_db_message_row, updated). */

@@ -210,7 +210,10 @@ void rt_gen_start(rt_conv *c, const json_t *ev) {
     snprintf(base, sizeof base, "%s-%s", mid, c->agent_id);
     rt_unique_uuid(st, c->agent_id, base, g->user_mem_id);
     rt_unique_uuid(st, c->agent_id, author, g->entity_id);
-    st->api->uuid_v4(g->reply_id);
+    if (EZ_MESSAGING_HAS(st->msg, message_id_reserve))
+        st->msg->message_id_reserve(st->msg->self, g->reply_id);
+    else
+        st->api->uuid_v4(g->reply_id);
     c->active = g;
     rt_batch_start(st, g);
 }

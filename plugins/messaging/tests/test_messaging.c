@@ -169,6 +169,43 @@ static void v1_table(ez_tk *tk) {
     json_decref(ch);
 }
 
+/* message_id_reserve: the reserved id is the internal post's without a lookup, and a client's
+ * message cannot take it first (its stream chunks name it before the reply is stored). */
+static void reserved_ids(ez_tk *tk) {
+    const ez_messaging_v1 *m =
+        ez_tk_api(tk)->import_api(ez_tk_plugin(tk, "messaging"), EZ_MESSAGING_V1);
+    if (!EZ_TK_CHECK(tk, m && EZ_MESSAGING_HAS(m, message_id_reserve)))
+        return;
+    char *ch = channel_with(tk, "[\"" USER "\",\"" AGENT "\"]");
+    char id[37] = "", other[37] = "";
+    EZ_TK_CHECK_INT(tk, m->message_id_reserve(m->self, id), EZ_OK);
+    EZ_TK_CHECK_INT(tk, m->message_id_reserve(m->self, other), EZ_OK);
+    EZ_TK_CHECK(tk, ez_tk_api(tk)->uuid_valid(id) && strcmp(id, other) != 0);
+
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"channel_id\":\"%s\",\"message_server_id\":\"" ZERO "\",\"author_id\":\"" USER
+             "\",\"content\":\"mine\",\"source_type\":\"x\",\"raw_message\":{\"text\":\"mine\"},"
+             "\"messageId\":\"%s\"}",
+             ch, id);
+    EZ_TK_CHECK_STATUS(tk, ez_tk_send(tk, "POST", "/api/messaging/submit", body), 409);
+
+    json_t *reply = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "channelId", ch, "authorId",
+                              AGENT, "content", "the reply", "sourceType", "agent_response");
+    json_t *stored = m->message_post(m->self, reply);
+    EZ_TK_CHECK(tk, stored != NULL);
+    EZ_TK_CHECK_STR(tk, json_string_value(json_object_get(stored, "id")), id);
+    json_decref(stored);
+    /* used: now an ordinary stored id, for the internal side too */
+    EZ_TK_CHECK(tk, m->message_post(m->self, reply) == NULL);
+    EZ_TK_CHECK_STATUS(tk, ez_tk_send(tk, "POST", "/api/messaging/submit", body), 409);
+    json_decref(reply);
+    json_t *list = m->messages_list(m->self, ch, 10, 0);
+    EZ_TK_CHECK_INT(tk, json_array_size(list), 1);
+    json_decref(list);
+    free(ch);
+}
+
 static void transports_wait_for_the_reply(ez_tk *tk) {
     const ez_messaging_v1 *m =
         ez_tk_api(tk)->import_api(ez_tk_plugin(tk, "messaging"), EZ_MESSAGING_V1);
@@ -367,6 +404,7 @@ int main(void) {
     frozen_clock_keeps_messages_apart(tk);
     bus_contract(tk);
     v1_table(tk);
+    reserved_ids(tk);
     transports_wait_for_the_reply(tk);
     page_cache_follows_writes(tk);
     channel_cache_follows_writes(tk);
