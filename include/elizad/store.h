@@ -55,7 +55,9 @@ typedef struct ez_store_api {
      * sooner in memory. Inside the plugin's own transaction, or off the loop, or when the
      * operator turned write-behind off, it is an ordinary exec. Returns EZ_OK when queued (the
      * statement's own failure is logged, not returned) or a negative ez_status for bad input.
-     * params: the store keeps a reference; do not change the array afterwards. */
+     * params: the store keeps a reference and reads it on the storage thread, where an object
+     * or array parameter is turned into its text (off the loop): do not change the array or
+     * what it holds afterwards. */
     int (*exec_later)(ez_plugin *self, const char *sql, const json_t *params);
 
     /* 1 while writes queued with exec_later (by any plugin) are not committed yet: a plugin

@@ -124,7 +124,8 @@ static int ag_t_log_add(void *self, const char *agent_id, const json_t *log) {
         if (rc != EZ_ENOENT)
             return rc;
     }
-    return ag_log_insert(st, id, room, entity, type, body, run, NULL);
+    /* a copy: the caller may change its body once this returns */
+    return ag_log_insert(st, id, room, entity, type, body ? json_deep_copy(body) : NULL, run, NULL);
 }
 
 static int ag_t_panel_add(void *self, const char *agent_id, const char *name, const char *path) {

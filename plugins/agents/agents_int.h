@@ -219,9 +219,10 @@ int ag_run_close(ag_state *st, const char *agent_id, const char *run_id, const c
 
 /* ---- agents_logs.c ---- */
 int ag_register_log_routes(ag_state *st);
-/* Inserts a log row; run_id/event may be NULL. body borrowed. */
+/* Inserts a log row; run_id/event may be NULL. body_new (stolen; NULL = {}) must be the
+ * caller's alone and is never changed again: the storage thread turns it into text. */
 int ag_log_insert(ag_state *st, const char *agent_id, const char *room_id, const char *entity_id,
-                  const char *type, const json_t *body, const char *run_id, const char *event);
+                  const char *type, json_t *body_new, const char *run_id, const char *event);
 
 /* ---- agents_panels.c ---- */
 int ag_register_panel_routes(ag_state *st);

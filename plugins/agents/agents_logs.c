@@ -8,22 +8,20 @@
 #include <strings.h>
 
 int ag_log_insert(ag_state *st, const char *agent_id, const char *room_id, const char *entity_id,
-                  const char *type, const json_t *body, const char *run_id, const char *event) {
+                  const char *type, json_t *body_new, const char *run_id, const char *event) {
     char id[37];
     ag_time_uuid(st, id);
-    char *btext = json_dumps(body ? body : json_object(), JSON_COMPACT);
     json_t *p = json_array();
     json_array_append_new(p, json_string(id));
     json_array_append_new(p, json_string(agent_id));
     json_array_append_new(p, json_string(room_id ? room_id : agent_id));
     json_array_append_new(p, json_string(entity_id ? entity_id : agent_id));
     json_array_append_new(p, json_string(type));
-    json_array_append_new(p, json_string(btext ? btext : "{}"));
+    json_array_append_new(p, body_new ? body_new : json_object()); /* bound as its JSON text */
     json_array_append_new(p, json_integer(st->api->now_ms()));
     json_array_append_new(p, json_integer(++st->log_seq));
     json_array_append_new(p, ag_str_or_null(run_id));
     json_array_append_new(p, ag_str_or_null(event));
-    free(btext);
     int rc = ag_write(st,
                       "INSERT INTO @logs (id, agent_id, room_id, entity_id, type, body, "
                       "created_at, seq, run_id, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

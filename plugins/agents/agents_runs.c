@@ -104,7 +104,9 @@ static json_t *ag_run_log_body(const json_t *row, const char *run_id, const char
         if (v)
             json_object_set_new(b, keys[i][1], json_string(v));
     }
-    json_object_set(b, "startTime", json_object_get(row, "started_at"));
+    const json_t *started = json_object_get(row, "started_at");
+    if (started) /* a value of its own: the body is written by the storage thread */
+        json_object_set_new(b, "startTime", json_deep_copy(started));
     return b;
 }
 
@@ -150,7 +152,6 @@ int ag_run_open(ag_state *st, const char *agent_id, const json_t *info, char run
             json_object_set_new(row, "source", json_string(src));
         json_t *body = ag_run_log_body(row, id, "started");
         ok = ag_log_insert(st, agent_id, rid, eid, "run_event", body, id, "RUN_STARTED") == EZ_OK;
-        json_decref(body);
         if (ok)
             ag_runs_remember(st, agent_id, id, row);
         json_decref(row);
@@ -214,7 +215,6 @@ int ag_run_event(ag_state *st, const char *agent_id, const char *run_id, const c
     json_object_set_new(body, "runId", json_string(run_id));
     int ok = ag_log_insert(st, agent_id, ag_col_str(row, "room_id"), ag_col_str(row, "entity_id"),
                            log_type, body, run_id, type) == EZ_OK;
-    json_decref(body);
     json_t *p = json_pack("[iiIiiss]", actions, action_events, (json_int_t)model_calls, errors,
                           evaluators, agent_id, run_id);
     ok = ok && ag_write(st,
@@ -256,7 +256,6 @@ int ag_run_close(ag_state *st, const char *agent_id, const char *run_id, const c
             json_object_set_new(body, "error", json_string(err));
         ok = ag_log_insert(st, agent_id, ag_col_str(row, "room_id"), ag_col_str(row, "entity_id"),
                            "run_event", body, run_id, "RUN_ENDED") == EZ_OK;
-        json_decref(body);
     }
     json_decref(row);
     return ok ? EZ_OK : EZ_EIO;

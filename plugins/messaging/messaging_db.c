@@ -407,6 +407,51 @@ static json_t *make_row(const msg_in *in, const char *id, int64_t ts) {
                      (json_int_t)ts, "updated_at", (json_int_t)ts);
 }
 
+/* A text parameter of the insert. Every value goes to the storage thread, which frees it:
+ * nothing in the array may be shared with what the loop keeps (jansson's reference counts do
+ * not order the loop's reads before that thread's free), so each is a value of its own. The
+ * text is valid UTF-8 (it comes from parsed JSON or from json_dumps): no second check. */
+static json_t *text_param(const char *v) {
+    return v ? json_string_nocheck(v) : json_null();
+}
+
+/* rawMessage and metadata as stored: compact JSON text, or NULL. */
+static json_t *json_param(const json_t *row, const char *col) {
+    const json_t *v = json_object_get(row, col);
+    if (!v || json_is_null(v))
+        return json_null();
+    char *text = dump_or_null(v);
+    json_t *s = text ? json_string_nocheck(text) : NULL;
+    free(text);
+    return s;
+}
+
+/* SQL_MSG_INSERT's parameters for row and its list item (new), or NULL without memory. */
+static json_t *insert_params(const json_t *row, const json_t *item) {
+    static const char *const text_cols[] = {"id", "channel_id", "server_id", "author_id",
+                                            "content"};
+    char *item_text = json_dumps(item, JSON_COMPACT);
+    int64_t ts = msg_row_int(row, "created_at");
+    json_t *p = item_text ? json_array() : NULL;
+    int ok = p != NULL;
+    for (size_t i = 0; ok && i < sizeof text_cols / sizeof text_cols[0]; i++)
+        ok = json_array_append_new(p, text_param(msg_row_str(row, text_cols[i]))) == 0;
+    ok = ok && json_array_append_new(p, json_param(row, "raw_message")) == 0;
+    ok = ok && json_array_append_new(p, text_param(msg_row_str(row, "source_type"))) == 0;
+    ok = ok && json_array_append_new(p, text_param(msg_row_str(row, "source_id"))) == 0;
+    ok = ok && json_array_append_new(p, text_param(msg_row_str(row, "in_reply_to"))) == 0;
+    ok = ok && json_array_append_new(p, json_param(row, "metadata")) == 0;
+    ok = ok && json_array_append_new(p, json_integer(ts)) == 0;
+    ok = ok && json_array_append_new(p, json_integer(ts)) == 0;
+    ok = ok && json_array_append_new(p, text_param(item_text)) == 0;
+    free(item_text);
+    if (!ok) {
+        json_decref(p);
+        return NULL;
+    }
+    return p;
+}
+
 static void remember_id(msg_state *st, const char *id) {
     memcpy(st->recent_ids[st->recent_pos++ % MSG_RECENT_IDS], id, 37);
 }
@@ -458,20 +503,10 @@ json_t *msg_db_message_insert(msg_state *st, const msg_in *in, int64_t *ts_out, 
         return NULL;
     }
     int64_t ts = next_ts(st, in->channel_id);
-    char *raw_txt = dump_or_null(in->raw);
-    char *meta_txt = dump_or_null(in->metadata);
     json_t *row = make_row(in, id, ts);
     json_t *item = row ? msg_render_message(st, row, 1) : NULL;
-    char *item_txt = item ? json_dumps(item, JSON_COMPACT) : NULL;
+    json_t *p = item ? insert_params(row, item) : NULL;
     json_decref(item);
-    json_t *p = item_txt
-                    ? json_pack("[sss?sss?s?s?s?s?IIs]", id, in->channel_id, in->server_id,
-                                in->author_id, in->content, raw_txt, in->source_type, in->source_id,
-                                in->in_reply_to, meta_txt, (json_int_t)ts, (json_int_t)ts, item_txt)
-                    : NULL;
-    free(raw_txt);
-    free(meta_txt);
-    free(item_txt);
     int rc = !p ? EZ_ENOMEM
              : EZ_STORE_HAS(st->db, exec_later)
                  ? st->db->exec_later(st->self, SQL_MSG_INSERT, p)
