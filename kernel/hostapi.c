@@ -5,6 +5,7 @@
 #include "core.h"
 #include "fdwatch.h"
 #include "http.h"
+#include "json_text.h"
 #include "loader.h"
 #include "log.h"
 #include "multipart.h"
@@ -133,4 +134,5 @@ void kn_hostapi_fill(ez_host_api *api) {
     api->mp_boundary = kn_mp_boundary;
     api->mp_parse = kn_mp_parse;
     api->mp_message = kn_mp_message;
+    api->json_text = kn_json_text; /* ABI 1.3 (kernel/json_text.c) */
 }

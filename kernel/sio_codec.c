@@ -1,12 +1,9 @@
 /* Socket.IO packet codec and JSON writer (see sio_codec.h). */
 #include "sio_codec.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define JSON_DEPTH_MAX 512
 
 /* ---- decoding ---- */
 
@@ -141,7 +138,7 @@ static json_t *placeholder_value(json_t *v, kn_pkt *const *atts, int natts, int 
 }
 
 static int resolve(json_t *v, kn_pkt *const *atts, int natts, int depth) {
-    if (depth > JSON_DEPTH_MAX)
+    if (depth > KN_JSON_DEPTH_MAX)
         return -1;
     int err = 0;
     if (json_is_array(v)) {
@@ -184,44 +181,6 @@ int sio_placeholders_resolve(json_t *data, kn_pkt *const *atts, int natts) {
     return resolve(data, atts, natts, 0);
 }
 
-/* ---- buffers ---- */
-
-int sio_buf_add(sio_buf *b, const void *data, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            return -1;
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-static int buf_addc(sio_buf *b, char c) {
-    if (b->len + 2 <= b->cap) {
-        b->p[b->len++] = c;
-        b->p[b->len] = '\0';
-        return 0;
-    }
-    return sio_buf_add(b, &c, 1);
-}
-
-static int buf_adds(sio_buf *b, const char *s) {
-    return sio_buf_add(b, s, strlen(s));
-}
-
-void sio_buf_free(sio_buf *b) {
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
-}
-
 void sio_out_release(sio_out *o) {
     kn_pkt_unref(o->text);
     for (int i = 0; i < o->natts; i++)
@@ -230,92 +189,7 @@ void sio_out_release(sio_out *o) {
     memset(o, 0, sizeof *o);
 }
 
-/* ---- JSON writer ---- */
-
-int sio_json_write_string(sio_buf *b, const char *s, size_t len) {
-    static const char hex[] = "0123456789abcdef";
-    if (buf_addc(b, '"'))
-        return -1;
-    size_t run = 0; /* bytes copied as they are, flushed in one go */
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
-        char ubuf[7];
-        switch (c) {
-        case '"':
-            esc = "\\\"";
-            break;
-        case '\\':
-            esc = "\\\\";
-            break;
-        case '\b':
-            esc = "\\b";
-            break;
-        case '\f':
-            esc = "\\f";
-            break;
-        case '\n':
-            esc = "\\n";
-            break;
-        case '\r':
-            esc = "\\r";
-            break;
-        case '\t':
-            esc = "\\t";
-            break;
-        default:
-            if (c < 0x20) {
-                ubuf[0] = '\\';
-                ubuf[1] = 'u';
-                ubuf[2] = '0';
-                ubuf[3] = '0';
-                ubuf[4] = hex[c >> 4];
-                ubuf[5] = hex[c & 15];
-                ubuf[6] = '\0';
-                esc = ubuf;
-            }
-        }
-        if (!esc) {
-            run++;
-            continue;
-        }
-        if (run && sio_buf_add(b, s + i - run, run))
-            return -1;
-        run = 0;
-        if (buf_adds(b, esc))
-            return -1;
-    }
-    if (run && sio_buf_add(b, s + len - run, run))
-        return -1;
-    return buf_addc(b, '"');
-}
-
-static int write_real(sio_buf *b, double v) {
-    char tmp[40];
-    if (!isfinite(v))
-        return buf_adds(b, "null"); /* what JSON.stringify writes for NaN and Infinity */
-    if (v == 0)
-        return buf_addc(b, '0');
-    if (v == floor(v) && fabs(v) < 1e21) {
-        snprintf(tmp, sizeof tmp, "%.0f", v);
-        return buf_adds(b, tmp);
-    }
-    for (int prec = 15; prec <= 17; prec++) { /* shortest text that reads back the same */
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    /* JavaScript spells exponents without padding: 1e-7, 1.5e+21 */
-    char *e = strchr(tmp, 'e');
-    if (e) {
-        char *d = e + 2;
-        char *z = d;
-        while (*z == '0' && z[1])
-            z++;
-        memmove(d, z, strlen(z) + 1);
-    }
-    return buf_adds(b, tmp);
-}
+/* ---- writing ---- */
 
 static int att_push(sio_out *o, kn_pkt *p) {
     if (o->natts == o->atts_cap) {
@@ -331,7 +205,8 @@ static int att_push(sio_out *o, kn_pkt *p) {
 }
 
 /* {"$binary":"<base64>"} and nothing else: an attachment written as a placeholder. */
-static int write_binary(sio_buf *b, const json_t *v, sio_out *atts, int *done) {
+static int write_binary(kn_jbuf *b, const json_t *v, void *ud, int *done) {
+    sio_out *atts = ud;
     *done = 0;
     if (json_object_size(v) != 1)
         return 0;
@@ -357,66 +232,11 @@ static int write_binary(sio_buf *b, const json_t *v, sio_out *atts, int *done) {
     char tmp[48];
     snprintf(tmp, sizeof tmp, "{\"_placeholder\":true,\"num\":%d}", atts->natts - 1);
     *done = 1;
-    return buf_adds(b, tmp);
-}
-
-static int write_value(sio_buf *b, const json_t *v, sio_out *atts, int depth) {
-    char tmp[32];
-    if (depth > JSON_DEPTH_MAX)
-        return -1;
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        if (atts) {
-            int done;
-            if (write_binary(b, v, atts, &done) != 0)
-                return -1;
-            if (done)
-                return 0;
-        }
-        if (buf_addc(b, '{'))
-            return -1;
-        const char *k;
-        const json_t *e;
-        int first = 1;
-        json_object_foreach((json_t *)v, k, e) {
-            if (!first && buf_addc(b, ','))
-                return -1;
-            first = 0;
-            if (sio_json_write_string(b, k, strlen(k)) || buf_addc(b, ':') ||
-                write_value(b, e, atts, depth + 1))
-                return -1;
-        }
-        return buf_addc(b, '}');
-    }
-    case JSON_ARRAY: {
-        if (buf_addc(b, '['))
-            return -1;
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            if (i && buf_addc(b, ','))
-                return -1;
-            if (write_value(b, json_array_get(v, i), atts, depth + 1))
-                return -1;
-        }
-        return buf_addc(b, ']');
-    }
-    case JSON_STRING:
-        return sio_json_write_string(b, json_string_value(v), json_string_length(v));
-    case JSON_INTEGER:
-        snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return buf_adds(b, tmp);
-    case JSON_REAL:
-        return write_real(b, json_real_value(v));
-    case JSON_TRUE:
-        return buf_adds(b, "true");
-    case JSON_FALSE:
-        return buf_adds(b, "false");
-    default:
-        return buf_adds(b, "null");
-    }
+    return kn_jbuf_add(b, tmp, strlen(tmp));
 }
 
 int sio_json_write(sio_buf *b, const json_t *v, sio_out *atts) {
-    return write_value(b, v, atts, 0);
+    return kn_json_write(b, v, atts ? write_binary : NULL, atts);
 }
 
 int sio_encode(sio_buf *scratch, sio_out *o, int type, const char *nsp, int64_t id,
@@ -425,20 +245,20 @@ int sio_encode(sio_buf *scratch, sio_out *o, int type, const char *nsp, int64_t 
     scratch->len = 0;
     int rc = 0;
     if (event) {
-        rc |= buf_addc(scratch, '[');
-        rc |= sio_json_write_string(scratch, event, strlen(event));
+        rc |= kn_jbuf_addc(scratch, '[');
+        rc |= kn_json_write_string(scratch, event, strlen(event));
         if (json_is_array(data)) {
             for (size_t i = 0; i < json_array_size(data) && !rc; i++) {
-                rc |= buf_addc(scratch, ',');
-                rc |= write_value(scratch, json_array_get(data, i), o, 1);
+                rc |= kn_jbuf_addc(scratch, ',');
+                rc |= sio_json_write(scratch, json_array_get(data, i), o);
             }
         } else if (data) {
-            rc |= buf_addc(scratch, ',');
-            rc |= write_value(scratch, data, o, 1);
+            rc |= kn_jbuf_addc(scratch, ',');
+            rc |= sio_json_write(scratch, data, o);
         }
-        rc |= buf_addc(scratch, ']');
+        rc |= kn_jbuf_addc(scratch, ']');
     } else if (data) {
-        rc |= write_value(scratch, data, o, 0);
+        rc |= sio_json_write(scratch, data, o);
     }
     if (rc)
         goto fail;

@@ -4,6 +4,7 @@
 #ifndef KN_SIO_CODEC_H
 #define KN_SIO_CODEC_H
 
+#include "json_text.h"
 #include "sio_pkt.h"
 
 #include <jansson.h>
@@ -40,13 +41,10 @@ int sio_packet_decode(const char *s, size_t len, sio_packet *p);
  * 0, or -1 when a placeholder is out of range or data is too deep. */
 int sio_placeholders_resolve(json_t *data, kn_pkt *const *atts, int natts);
 
-/* A growable byte buffer reused across encodes. */
-typedef struct sio_buf {
-    char *p;
-    size_t len, cap;
-} sio_buf;
-int sio_buf_add(sio_buf *b, const void *data, size_t n);
-void sio_buf_free(sio_buf *b);
+/* A growable byte buffer reused across encodes (the JSON writer's). */
+typedef kn_jbuf sio_buf;
+#define sio_buf_add kn_jbuf_add
+#define sio_buf_free kn_jbuf_free
 
 /* An encoded packet: the Engine.IO text message ("4<type>...") and its attachments. */
 typedef struct sio_out {
@@ -64,9 +62,8 @@ void sio_out_release(sio_out *o);
 int sio_encode(sio_buf *scratch, sio_out *o, int type, const char *nsp, int64_t id,
                const char *event, const json_t *data);
 
-/* JSON.stringify-compatible writer; with atts != NULL, "$binary" objects become placeholders
- * and their bytes new binary packets in atts. -1 on depth > 512 or out of memory. */
+/* JSON.stringify-compatible writer (json_text.h); with atts != NULL, "$binary" objects become
+ * placeholders and their bytes new binary packets in atts. -1 on depth > 512 or out of memory. */
 int sio_json_write(sio_buf *b, const json_t *v, sio_out *atts);
-int sio_json_write_string(sio_buf *b, const char *s, size_t len);
 
 #endif

@@ -99,6 +99,8 @@ struct ag_state {
 /* One hot-path write through the kernel's storage thread (exec_later) when it has one:
  * EZ_OK when queued or done, else a negative ez_status. */
 int ag_write(ag_state *st, const char *sql, const json_t *params);
+/* Compact JSON text of v (new; NULL for NULL): the kernel's writer when there is one. */
+char *ag_json_text(const ag_state *st, const json_t *v);
 void ag_buf_put(ag_buf *b, const char *s, size_t n);
 void ag_buf_puts(ag_buf *b, const char *s);
 void ag_buf_put_jstr(ag_buf *b, const char *s); /* JSON string literal (escaped); NULL: null */

@@ -371,9 +371,9 @@ int ag_memory_add(ag_state *st, const char *agent_id, const json_t *m, char id_o
     static const char *const cols[] = {
         "id",      "agent_id", "room_id",   "world_id",  "entity_id", "type", "created_at",
         "content", "metadata", "embedding", "is_unique", "source_id", NULL};
-    char *ctext = content ? json_dumps(content, JSON_COMPACT) : NULL;
-    char *mtext = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
-    char *etext = emb ? json_dumps(emb, JSON_COMPACT) : NULL;
+    char *ctext = ag_json_text(st, content);
+    char *mtext = ag_json_text(st, meta);
+    char *etext = ag_json_text(st, emb);
     json_t *row = json_object();
     json_object_set_new(row, "id", json_string(id));
     json_object_set_new(row, "agent_id", json_string(agent_id));

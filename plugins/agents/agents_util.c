@@ -220,6 +220,13 @@ const char *ag_json_type(const json_t *v) {
     }
 }
 
+char *ag_json_text(const ag_state *st, const json_t *v) {
+    if (!v)
+        return NULL;
+    return EZ_HAS(st->api, json_text) ? st->api->json_text(v, NULL)
+                                      : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
 int ag_write(ag_state *st, const char *sql, const json_t *params) {
     if (EZ_STORE_HAS(st->db, exec_later))
         return st->db->exec_later(st->self, sql, params);

@@ -105,8 +105,12 @@ static const char SQL_AGENT_FORGET[] = "DELETE FROM @server_agents WHERE agent_i
 
 /* ---------------------------------------------------------------------------------------- */
 
-static char *dump_or_null(const json_t *v) {
-    return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+/* Compact JSON text of v (new), or NULL for NULL: the kernel's writer when there is one. */
+static char *dump_or_null(const msg_state *st, const json_t *v) {
+    if (!v)
+        return NULL;
+    return EZ_HAS(st->api, json_text) ? st->api->json_text(v, NULL)
+                                      : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
 static json_t *column_strings(json_t *rows, const char *col) {
@@ -195,7 +199,7 @@ json_t *msg_db_server_create(msg_state *st, const char *name, const char *source
     char id[37];
     st->api->uuid_v4(id);
     int64_t now = st->api->now_ms();
-    char *meta = dump_or_null(metadata);
+    char *meta = dump_or_null(st, metadata);
     json_t *p = json_pack("[ssss?s?III]", id, name, source_type, source_id, meta,
                           (json_int_t)st->seq++, (json_int_t)now, (json_int_t)now);
     free(meta);
@@ -260,7 +264,7 @@ json_t *msg_db_channel_insert(msg_state *st, const char *id, const char *server_
     msg_channel_cache_clear(st);
     int64_t now = st->api->now_ms();
     json_t *empty = json_object();
-    char *meta = dump_or_null(metadata ? metadata : empty);
+    char *meta = dump_or_null(st, metadata ? metadata : empty);
     json_decref(empty);
     json_t *p = json_pack("[sssss?s?s?sIII]", id, server_id, name, type, source_type, source_id,
                           topic, meta, (json_int_t)st->seq++, (json_int_t)now, (json_int_t)now);
@@ -280,7 +284,7 @@ json_t *msg_db_channel_insert(msg_state *st, const char *id, const char *server_
 
 int msg_db_channel_update(msg_state *st, const char *id, const char *name, const json_t *metadata) {
     msg_channel_cache_clear(st);
-    char *meta = dump_or_null(metadata);
+    char *meta = dump_or_null(st, metadata);
     json_t *p = json_pack("[s?s?Is]", name, meta, (json_int_t)st->api->now_ms(), id);
     free(meta);
     int64_t n = p ? st->db->exec(st->self, SQL_CHANNEL_UPDATE, p) : -1;
@@ -416,31 +420,31 @@ static json_t *text_param(const char *v) {
 }
 
 /* rawMessage and metadata as stored: compact JSON text, or NULL. */
-static json_t *json_param(const json_t *row, const char *col) {
+static json_t *json_param(const msg_state *st, const json_t *row, const char *col) {
     const json_t *v = json_object_get(row, col);
     if (!v || json_is_null(v))
         return json_null();
-    char *text = dump_or_null(v);
+    char *text = dump_or_null(st, v);
     json_t *s = text ? json_string_nocheck(text) : NULL;
     free(text);
     return s;
 }
 
 /* SQL_MSG_INSERT's parameters for row and its list item (new), or NULL without memory. */
-static json_t *insert_params(const json_t *row, const json_t *item) {
+static json_t *insert_params(const msg_state *st, const json_t *row, const json_t *item) {
     static const char *const text_cols[] = {"id", "channel_id", "server_id", "author_id",
                                             "content"};
-    char *item_text = json_dumps(item, JSON_COMPACT);
+    char *item_text = dump_or_null(st, item);
     int64_t ts = msg_row_int(row, "created_at");
     json_t *p = item_text ? json_array() : NULL;
     int ok = p != NULL;
     for (size_t i = 0; ok && i < sizeof text_cols / sizeof text_cols[0]; i++)
         ok = json_array_append_new(p, text_param(msg_row_str(row, text_cols[i]))) == 0;
-    ok = ok && json_array_append_new(p, json_param(row, "raw_message")) == 0;
+    ok = ok && json_array_append_new(p, json_param(st, row, "raw_message")) == 0;
     ok = ok && json_array_append_new(p, text_param(msg_row_str(row, "source_type"))) == 0;
     ok = ok && json_array_append_new(p, text_param(msg_row_str(row, "source_id"))) == 0;
     ok = ok && json_array_append_new(p, text_param(msg_row_str(row, "in_reply_to"))) == 0;
-    ok = ok && json_array_append_new(p, json_param(row, "metadata")) == 0;
+    ok = ok && json_array_append_new(p, json_param(st, row, "metadata")) == 0;
     ok = ok && json_array_append_new(p, json_integer(ts)) == 0;
     ok = ok && json_array_append_new(p, json_integer(ts)) == 0;
     ok = ok && json_array_append_new(p, text_param(item_text)) == 0;
@@ -505,7 +509,7 @@ json_t *msg_db_message_insert(msg_state *st, const msg_in *in, int64_t *ts_out, 
     int64_t ts = next_ts(st, in->channel_id);
     json_t *row = make_row(in, id, ts);
     json_t *item = row ? msg_render_message(st, row, 1) : NULL;
-    json_t *p = item ? insert_params(row, item) : NULL;
+    json_t *p = item ? insert_params(st, row, item) : NULL;
     json_decref(item);
     int rc = !p ? EZ_ENOMEM
              : EZ_STORE_HAS(st->db, exec_later)
@@ -535,7 +539,7 @@ json_t *msg_db_message_row(msg_state *st, const char *id) {
 
 int msg_db_message_rewrite(msg_state *st, const json_t *row) {
     json_t *item = msg_render_message(st, row, 1);
-    char *item_txt = item ? json_dumps(item, JSON_COMPACT) : NULL;
+    char *item_txt = dump_or_null(st, item);
     json_decref(item);
     if (!item_txt)
         return EZ_ENOMEM;

@@ -2,6 +2,7 @@
  * polled by ez_tk_poll_fds. */
 #include "tk_int.h"
 
+#include "json_text.h"
 #include "multipart.h"
 
 #include <poll.h>
@@ -219,4 +220,5 @@ void tk_time_fill(ez_tk *tk) {
     tk->api.mp_boundary = kn_mp_boundary;
     tk->api.mp_parse = kn_mp_parse;
     tk->api.mp_message = kn_mp_message;
+    tk->api.json_text = kn_json_text; /* the kernel's writer, compiled into the testkit */
 }

@@ -4,6 +4,7 @@
 #include "sio_codec.h"
 #include "sio_map.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,7 +239,49 @@ static void test_json_writer(void) {
     sio_buf b = {0};
     CHECK_INT(sio_json_write(&b, deep, NULL), -1);
     sio_buf_free(&b);
+    CHECK(kn_json_text(deep, NULL) == NULL);
     json_decref(deep);
+    CHECK(kn_json_text(NULL, NULL) == NULL);
+}
+
+/* kn_json_text (the host's json_text): integers without printf, any value at the top, and a
+ * text jansson reads back as the same value. */
+static void test_json_text(void) {
+    static const struct {
+        json_int_t v;
+        const char *text;
+    } ints[] = {{0, "0"},
+                {-7, "-7"},
+                {1795957195353LL, "1795957195353"},
+                {INT64_MIN, "-9223372036854775808"},
+                {INT64_MAX, "9223372036854775807"}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        json_t *n = json_integer(ints[i].v);
+        size_t len = 0;
+        char *t = kn_json_text(n, &len);
+        CHECK_STR(t, ints[i].text);
+        CHECK_INT(len, strlen(ints[i].text));
+        free(t);
+        json_decref(n);
+    }
+    json_t *str = json_string("plain");
+    char *t = kn_json_text(str, NULL);
+    CHECK_STR(t, "\"plain\"");
+    free(t);
+    json_decref(str);
+    json_t *msg = json_pack("{s:s, s:s, s:{s:s, s:s, s:[s]}, s:{s:b, s:n, s:f}, s:I}", "id",
+                            "01a22764-024d-4504-aac0-7ef2fefdb539", "content",
+                            "Tab\there, \"quotes\", \\ and \x1f \xC3\xA9", "rawMessage", "text",
+                            "x", "thought", "", "actions", "REPLY", "metadata", "isDm", 1, "none",
+                            "score", 0.25, "created_at", (json_int_t)1795957195353LL);
+    size_t len = 0;
+    t = kn_json_text(msg, &len);
+    CHECK(t != NULL && len == strlen(t));
+    json_t *back = t ? json_loads(t, 0, NULL) : NULL;
+    CHECK(back != NULL && json_equal(back, msg));
+    json_decref(back);
+    free(t);
+    json_decref(msg);
 }
 
 static void test_placeholders(void) {
@@ -339,6 +382,7 @@ int main(void) {
     test_decode_invalid();
     test_encode();
     test_json_writer();
+    test_json_text();
     test_placeholders();
     test_base64();
     test_map();
