@@ -6,17 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Room for n more bytes and the NUL after them. 0, or -1 out of memory. */
+static int kn_jbuf_reserve(kn_jbuf *b, size_t n) {
+    if (b->len + n + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1)
+        cap *= 2;
+    char *np = realloc(b->p, cap);
+    if (!np)
+        return -1;
+    b->p = np;
+    b->cap = cap;
+    return 0;
+}
+
 int kn_jbuf_add(kn_jbuf *b, const void *data, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            return -1;
-        b->p = np;
-        b->cap = cap;
-    }
+    if (kn_jbuf_reserve(b, n))
+        return -1;
     memcpy(b->p + b->len, data, n);
     b->len += n;
     b->p[b->len] = '\0';
@@ -71,27 +78,41 @@ static const char *escape_of(unsigned char c, char ubuf[7]) {
     }
 }
 
+/* 1 for the bytes a JSON string cannot hold as they are: controls, '"' and '\\'. */
+static const unsigned char must_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+
 int kn_json_write_string(kn_jbuf *b, const char *s, size_t len) {
-    if (kn_jbuf_addc(b, '"'))
+    /* room for the text as it is and the quotes up front; each escape makes room for itself
+     * and the rest: the plain runs, most of the text, are copied without a check per byte */
+    if (len > (size_t)-1 / 2 || kn_jbuf_reserve(b, len + 2))
         return -1;
-    size_t run = 0; /* bytes copied as they are, flushed in one go */
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+    size_t at = b->len;
+    b->p[at++] = '"';
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    for (;;) {
+        const unsigned char *run = p;
+        while (p < end && !must_escape[*p])
+            p++;
+        memcpy(b->p + at, run, (size_t)(p - run));
+        at += (size_t)(p - run);
+        if (p == end)
+            break;
         char ubuf[7];
-        const char *esc = c >= 0x20 && c != '"' && c != '\\' ? NULL : escape_of(c, ubuf);
-        if (!esc) {
-            run++;
-            continue;
-        }
-        if (run && kn_jbuf_add(b, s + i - run, run))
+        const char *esc = escape_of(*p++, ubuf);
+        size_t n = strlen(esc);
+        b->len = at;
+        if (kn_jbuf_reserve(b, n + (size_t)(end - p) + 1))
             return -1;
-        run = 0;
-        if (add_str(b, esc))
-            return -1;
+        memcpy(b->p + at, esc, n);
+        at += n;
     }
-    if (run && kn_jbuf_add(b, s + len - run, run))
-        return -1;
-    return kn_jbuf_addc(b, '"');
+    b->p[at++] = '"';
+    b->p[at] = '\0';
+    b->len = at;
+    return 0;
 }
 
 static int write_real(kn_jbuf *b, double v) {
