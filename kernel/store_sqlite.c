@@ -1,12 +1,14 @@
 /* SQLite backend. One connection (store.c serialises callers), WAL, prepared statements cached
  * by SQL text in a bounded LRU: the hot path is lookup, bind, step, reset - no prepare, and no
  * allocation beyond the JSON rows it returns. */
+#include "json_text.h"
 #include "store_backend.h"
 #include "store_sqlite_ckpt.h"
 
 #include "util_utf8.h"
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,12 +199,14 @@ static int bind_params(sq_db *d, sqlite3_stmt *st, const json_t *params) {
             rc = sqlite3_bind_null(st, idx);
             break;
         default: {
-            char *text = json_dumps(v, JSON_COMPACT);
-            if (!text) {
-                snprintf(d->err, sizeof d->err, "out of memory");
+            size_t n = 0;
+            char *text = kn_json_text(v, &n); /* the kernel's writer: json_text.h */
+            if (!text || n > INT32_MAX) {
+                free(text);
+                snprintf(d->err, sizeof d->err, "a JSON parameter: out of memory or too deep");
                 return EZ_ENOMEM;
             }
-            rc = sqlite3_bind_text(st, idx, text, -1, free);
+            rc = sqlite3_bind_text(st, idx, text, (int)n, free);
             break;
         }
         }
