@@ -55,7 +55,16 @@ typedef struct ez_agents_v1 {
     /* Panels (GET /api/agents/:id/panels): a plugin adds {name, path} for an agent, or for every
      * agent when agent_id is NULL. */
     int (*panel_add)(void *self, const char *agent_id, const char *name, const char *path);
+
+    /* What get returns, as one snapshot shared by every caller until the agent changes (a new
+     * reference): read only, never change it. For hot paths (the runtime, once per reply):
+     * get copies the whole character each time. Appended: check EZ_AGENTS_HAS(t, get_shared). */
+    json_t *(*get_shared)(void *self, const char *agent_id);
 } ez_agents_v1;
+
+/* Whether an exported table has member (tables grow at their end) and it is set. */
+#define EZ_AGENTS_HAS(t, member)                                                                   \
+    (offsetof(ez_agents_v1, member) + sizeof((t)->member) <= (t)->size && (t)->member != NULL)
 
 /* Bus topics published by the agents plugin, each {agentId, name}:
  *   agents.agent.created | started | stopped | updated | deleted */

@@ -17,6 +17,15 @@ static json_t *ag_t_get(void *self, const char *agent_id) {
     return out;
 }
 
+static json_t *ag_t_get_shared(void *self, const char *agent_id) {
+    ag_agent *a = ag_find(self, agent_id);
+    if (!a)
+        return NULL;
+    if (!a->shared)
+        a->shared = ag_t_get(self, agent_id);
+    return json_incref(a->shared);
+}
+
 static int ag_t_is_active(void *self, const char *agent_id) {
     ag_agent *a = ag_find(self, agent_id);
     return a && a->active;
@@ -137,6 +146,7 @@ void ag_api_fill(ag_state *st) {
     t->size = sizeof *t;
     t->self = st;
     t->get = ag_t_get;
+    t->get_shared = ag_t_get_shared;
     t->is_active = ag_t_is_active;
     t->list_active = ag_t_list_active;
     t->room_ensure = ag_t_room_ensure;

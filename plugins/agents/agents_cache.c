@@ -12,6 +12,7 @@ static void ag_agent_free(ag_agent *a) {
     if (!a)
         return;
     json_decref(a->character);
+    json_decref(a->shared);
     free(a->detail);
     free(a);
 }
@@ -60,6 +61,8 @@ void ag_cache_remove(ag_state *st, ag_agent *a) {
 void ag_cache_touch(ag_state *st, ag_agent *a) {
     free(a->detail);
     a->detail = NULL;
+    json_decref(a->shared); /* callers holding it keep their reference: a snapshot */
+    a->shared = NULL;
     free(st->list_body);
     st->list_body = NULL;
 }

@@ -38,6 +38,7 @@ typedef struct ag_agent {
     uint64_t start_seq; /* order of starts, for "the first running agent" */
     char *detail;       /* owned: cached GET /api/agents/:id body, NULL when stale */
     size_t detail_len;
+    json_t *shared; /* owned: agents.v1 get_shared's snapshot, NULL when stale */
 } ag_agent;
 
 typedef struct ag_state ag_state;

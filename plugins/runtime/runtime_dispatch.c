@@ -52,7 +52,7 @@ static rt_respond policy_of(rt_state *st, const json_t *agent) {
 }
 
 static int wants(rt_state *st, const char *agent_id, const char *text) {
-    json_t *agent = st->agents->get(st->agents->self, agent_id);
+    json_t *agent = rt_agent(st, agent_id);
     if (!agent)
         return 0;
     int yes = 0;

@@ -160,6 +160,9 @@ const ez_model_v1 *rt_provider_for(rt_state *st, const json_t *agent, char name_
 /* createUniqueUuid(agentId, base) as elizaOS derives it (COMPAT §1.6). */
 void rt_unique_uuid(rt_state *st, const char *agent_id, const char *base, char out[RT_ID]);
 const char *rt_str(const json_t *o, const char *key);
+/* The agent as agents.v1 has it (new reference, read only: the snapshot the agents plugin
+ * shares until the agent changes), or NULL when unknown. */
+json_t *rt_agent(rt_state *st, const char *agent_id);
 /* The channel type of a messaging.message.created payload ("GROUP" when unknown). */
 const char *rt_channel_type(const json_t *ev);
 int rt_is_dm(const json_t *ev);

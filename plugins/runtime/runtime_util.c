@@ -15,6 +15,12 @@ void rt_unique_uuid(rt_state *st, const char *agent_id, const char *base, char o
     st->api->uuid_from_string(buf, out);
 }
 
+json_t *rt_agent(rt_state *st, const char *agent_id) {
+    return EZ_AGENTS_HAS(st->agents, get_shared)
+               ? st->agents->get_shared(st->agents->self, agent_id)
+               : st->agents->get(st->agents->self, agent_id);
+}
+
 const char *rt_str(const json_t *o, const char *key) {
     return json_string_value(json_object_get(o, key));
 }

@@ -58,7 +58,7 @@ static char *sorry(const char *reason) {
 }
 
 void rt_post_error(rt_state *st, const char *agent_id, const json_t *ev, const char *reason) {
-    json_t *agent = st->agents->get(st->agents->self, agent_id);
+    json_t *agent = rt_agent(st, agent_id);
     if (!agent)
         return; /* the agent is gone: nobody could author the answer */
     char id[RT_ID];
@@ -146,7 +146,7 @@ static int start_writes(rt_gen *g) {
     rt_state *st = g->st;
     rt_conv *c = g->conv;
     const json_t *m = ev_msg(g);
-    g->agent = st->agents->get(st->agents->self, c->agent_id);
+    g->agent = rt_agent(st, c->agent_id);
     if (!g->agent || !st->agents->is_active(st->agents->self, c->agent_id))
         return 0;
     if (!c->room_ready)
@@ -298,7 +298,7 @@ static void end_writes(rt_gen *g) {
     EZ_LOG(st->api, st->self, EZ_WARN, "agent %s channel %s: no answer (%s)", agent_id,
            g->conv->channel_id, reason);
     if (g->post_failure && !st->stopping && !g->agent) /* cancelled before its start writes */
-        g->agent = st->agents->get(st->agents->self, agent_id);
+        g->agent = rt_agent(st, agent_id);
     if (g->post_failure && !st->stopping && g->agent) {
         free(g->final_text);
         g->final_text = sorry(reason);

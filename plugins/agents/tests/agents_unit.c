@@ -135,6 +135,21 @@ static void check_lifecycle_and_table(ez_tk *tk) {
     EZ_TK_CHECK(tk, t != NULL && t->size == sizeof *t);
     if (!t)
         return;
+    /* get_shared: one snapshot until the agent changes, then a new one; a holder's stays */
+    json_t *snap = t->get_shared(t->self, id), *again = t->get_shared(t->self, id);
+    EZ_TK_CHECK(tk, snap != NULL && snap == again);
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(snap, "settings.secrets"), "{\"K\":\"v\"}");
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(snap, "system"), "\"s\"");
+    EZ_TK_CHECK_STATUS(tk, ez_tk_send(tk, "PATCH", path, "{\"system\":\"changed\"}"), 200);
+    json_t *fresh = t->get_shared(t->self, id);
+    EZ_TK_CHECK(tk, fresh != NULL && fresh != snap);
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(fresh, "system"), "\"changed\"");
+    EZ_TK_CHECK_JSON(tk, ez_tk_json_at(snap, "system"), "\"s\"");
+    json_decref(again);
+    json_decref(snap);
+    json_decref(fresh);
+    EZ_TK_CHECK(tk, t->get_shared(t->self, "00000000-0000-4000-8000-000000000000") == NULL);
+
     json_t *agent = t->get(t->self, id);
     EZ_TK_CHECK_JSON(tk, ez_tk_json_at(agent, "settings.secrets"), "{\"K\":\"v\"}");
     EZ_TK_CHECK_JSON(tk, ez_tk_json_at(agent, "status"), "\"active\"");
