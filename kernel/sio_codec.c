@@ -1,4 +1,4 @@
-/* Socket.IO packet codec and JSON writer (see sio_codec.h). */
+/* Socket.IO packet codec (see sio_codec.h); the JSON it writes comes from json_text.c. */
 #include "sio_codec.h"
 
 #include <stdio.h>
