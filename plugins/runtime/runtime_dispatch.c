@@ -90,13 +90,24 @@ static void on_created(const char *topic, const json_t *ev, void *ud) {
     const json_t *participants = json_object_get(ev, "participants");
     int auto_yes = auto_respond_type(rt_channel_type(ev)) || rt_is_dm(ev) ||
                    (src && strstr(src, "client_chat"));
-    json_t *active = st->agents->list_active(st->agents->self);
+    /* the channel's participants that are started agents: a DM has two participants, while
+     * listing every started agent per message grows with the server */
+    json_t *answering = json_array();
     size_t i;
-    const json_t *a;
-    json_array_foreach(active, i, a) {
-        const char *agent_id = json_string_value(a);
-        if (!agent_id || strcasecmp(agent_id, author) == 0 || !in_list(participants, agent_id))
+    const json_t *p;
+    json_array_foreach(participants, i, p) {
+        const char *pid = json_string_value(p);
+        if (!pid || strcasecmp(pid, author) == 0 || !st->agents->is_active(st->agents->self, pid))
             continue;
+        json_t *agent = rt_agent(st, pid);
+        const char *agent_id = rt_str(agent, "id"); /* the agent's own spelling of its id */
+        if (agent_id && !in_list(answering, agent_id))
+            json_array_append_new(answering, json_string(agent_id));
+        json_decref(agent);
+    }
+    const json_t *a;
+    json_array_foreach(answering, i, a) {
+        const char *agent_id = json_string_value(a);
         if (!auto_yes && !wants(st, agent_id, text))
             continue;
         rt_conv *c = rt_conv_get(st, agent_id, cid);
@@ -105,7 +116,7 @@ static void on_created(const char *topic, const json_t *ev, void *ud) {
         else
             rt_post_error(st, agent_id, ev, "out of memory");
     }
-    json_decref(active);
+    json_decref(answering);
 }
 
 static void on_message_deleted(const char *topic, const json_t *ev, void *ud) {
