@@ -9,6 +9,8 @@
 #
 # env: BIN_DIR=<repo>/build-release (elizad and plugins/ in it)  PORT=3201  CLIENTS=5
 #      SECONDS_MEASURED=10 (replies_bench.mjs run under instrumentation, after a 2 s warm-up)
+#      EXTRA_CONF='model_eliza: { chunk_words = 1; };' (appended to the config)
+#      KEEP=1 (keep the callgrind files: the folder is printed on stderr)
 # Prints: replies <n> loop_kIr_per_reply <k> all_kIr_per_reply <k>
 # Bounded: one server on 127.0.0.1, stopped by its PID; every wait has a deadline.
 set -euo pipefail
@@ -19,10 +21,11 @@ command -v valgrind > /dev/null || { echo "loop_cost.sh: valgrind is not install
 [ -x "$BIN_DIR/elizad" ] || { echo "loop_cost.sh: no $BIN_DIR/elizad (cmake --build --preset release)" >&2; exit 1; }
 
 DIR=$(mktemp -d -t elizad-loop-cost.XXXXXX)
-trap 'rm -rf "$DIR"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$DIR"' EXIT; echo "dir $DIR" >&2
 cat > "$DIR/elizad.conf" <<CONF
 server: { host = "127.0.0.1"; port = $PORT; data_dir = "$DIR/data"; plugin_dir = "$BIN_DIR/plugins"; log_level = "warn"; };
 CONF
+echo "${EXTRA_CONF:-}" >> "$DIR/elizad.conf"
 # instrumentation off until the warm-up is over: startup and agent creation are not counted
 ELIZAD_NO_DLCLOSE=1 valgrind --tool=callgrind --separate-threads=yes --instr-atstart=no \
   --callgrind-out-file="$DIR/cg.%p" "$BIN_DIR/elizad" --config "$DIR/elizad.conf" > "$DIR/log" 2>&1 &

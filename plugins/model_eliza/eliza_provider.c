@@ -42,6 +42,7 @@ struct elp_state {
     elp_conv *lru_head, *lru_tail;
     int nconv, max_conv;
     ez_model_call *calls; /* pending deliveries */
+    int chunk_words;
 };
 
 /* ---- conversation table ---- */
@@ -133,7 +134,10 @@ static void call_fail(ez_model_call *c, const char *error) {
     call_free(c);
 }
 
-/* Streams the reply word by word; the chunks concatenate to exactly the final text. */
+/* Streams the reply in chunks of st->chunk_words words (the space before a word starts its
+ * chunk); the chunks concatenate to exactly the final text. The whole answer is ready at once,
+ * so a chunk per word only multiplies packets, for the server and every client in the channel
+ * alike: a few words per chunk still shows the reply as a stream. */
 static void call_deliver(void *ud) {
     ez_model_call *c = ud;
     elp_state *st = c->st;
@@ -143,8 +147,12 @@ static void call_deliver(void *ud) {
     const char *p = c->reply;
     char chunk[256];
     while (c->stream && *p && !c->cancelled) {
-        const char *sp = strchr(p + 1, ' ');
-        size_t n = sp ? (size_t)(sp - p) : strlen(p);
+        const char *end = p;
+        for (int w = 0; w < st->chunk_words && *end; w++) {
+            const char *sp = strchr(end + 1, ' ');
+            end = sp ? sp : end + strlen(end);
+        }
+        size_t n = (size_t)(end - p);
         if (n >= sizeof chunk)
             n = sizeof chunk - 1;
         memcpy(chunk, p, n);
@@ -304,6 +312,9 @@ elp_state *elp_new(ez_plugin *self, const ez_host_api *api, const json_t *cfg) {
     st->self = self;
     st->api = api;
     st->max_conv = (int)cfg_int(cfg, "max_conversations", 10000);
+    st->chunk_words = (int)cfg_int(cfg, "chunk_words", 4);
+    if (st->chunk_words < 1)
+        st->chunk_words = 1;
     if (st->max_conv < 1)
         st->max_conv = 1;
     const char *file = json_string_value(json_object_get(cfg, "script_file"));

@@ -7,6 +7,8 @@ static const ez_config_field eliza_config[] = {
      "JSON script replacing the compiled-in one (format in plugins/model_eliza/README.md)"},
     {EZ_CFG_INT, "max_conversations", "10000", 0, 0,
      "conversation states kept (least recently used are forgotten)"},
+    {EZ_CFG_INT, "chunk_words", "4", 0, 0,
+     "words per streamed chunk (messageStreamChunk); 1 streams word by word"},
     {EZ_CFG_END, NULL, NULL, 0, 0, NULL},
 };
 

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from './lib/harness.mjs';
-import { client, startAgent, dmChannel, connect, join as joinChannel, send, waitFor, isReplyFrom } from './fixtures/runtime_kit.mjs';
+import { client, startAgent, dmChannel, connect, join as joinChannel, send, waitFor, eventsOf, isReplyFrom } from './fixtures/runtime_kit.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'eliza-script-'));
 
@@ -48,6 +48,40 @@ test('a custom script answers instead of the compiled-in one', async () => {
     s.close();
     await srv.stop();
   }
+});
+
+// The streamed chunks of one answer: chunk_words words each (the space before a word opens its
+// chunk), in order, concatenating to the stored text.
+async function chunksFor(sections) {
+  const file = join(dir, `ten-${randomUUID()}.json`);
+  writeFileSync(file, JSON.stringify({ name: 'ten', keywords: [{ words: ['zebra'], rules: [{ pattern: '*', replies: ['Zebra.'] }] }], fallback: ['One two three four five six seven eight nine ten.'] }));
+  const srv = await startServer({ sections: `model_eliza: { script_file = "${file}";${sections} };\n` });
+  const s = await connect(srv);
+  try {
+    const api = client(srv);
+    const agentId = await startAgent(api, { name: 'Counter', bio: ['Counts to ten.'] });
+    const channelId = await dmChannel(api, s.entityId, agentId);
+    await joinChannel(s, channelId);
+    send(s, channelId, 'count for me');
+    const reply = await waitFor(s, 'messageBroadcast', isReplyFrom(agentId), 1000);
+    await waitFor(s, 'messageComplete', (d) => d.messageId === reply.id, 1000);
+    const chunks = eventsOf(s, 'messageStreamChunk', (d) => d.messageId === reply.id).map((e) => e.data);
+    assert.deepEqual(chunks.map((c) => c.index), chunks.map((_, i) => i));
+    assert.equal(chunks.map((c) => c.chunk).join(''), reply.text);
+    return chunks.map((c) => c.chunk);
+  } finally {
+    s.close();
+    await srv.stop();
+  }
+}
+
+test('model_eliza.chunk_words: words per streamed chunk (default 4, 1 = word by word)', async () => {
+  assert.deepEqual(await chunksFor(''), ['One two three four', ' five six seven eight', ' nine ten.']);
+  assert.deepEqual(await chunksFor(' chunk_words = 3;'), ['One two three', ' four five six', ' seven eight nine', ' ten.']);
+  const words = await chunksFor(' chunk_words = 1;');
+  assert.equal(words.length, 10);
+  assert.deepEqual(words.slice(0, 3), ['One', ' two', ' three']);
+  assert.deepEqual(await chunksFor(' chunk_words = 50;'), ['One two three four five six seven eight nine ten.']);
 });
 
 test('an invalid script stops the server at start-up, naming the problem', async () => {
