@@ -47,7 +47,7 @@ static const setting_def defs[] = {
     {"server.write_behind", T_INT, 0, 1, "ELIZAD_WRITE_BEHIND", NULL, "1"},
     /* the write-ahead log is copied into the database by a thread of its own once it holds
      * this many pages; 0: by the commit that crossed SQLite's 1000 (store_sqlite_ckpt.c) */
-    {"server.checkpoint_pages", T_INT, 0, 1000000, "ELIZAD_CHECKPOINT_PAGES", NULL, "4000"},
+    {"server.checkpoint_pages", T_INT, 0, 1000000, "ELIZAD_CHECKPOINT_PAGES", NULL, "16000"},
     /* 0: a known /api path asked with another method answers Express's 404 "API endpoint not
      * found", as the official server does (clients and their tests expect it); 1: 405 */
     {"server.method_not_allowed_405", T_INT, 0, 1, NULL, NULL, "0"},

@@ -268,7 +268,7 @@ int kn_kernel_run(kn_kernel *k) {
         return 1;
     if (kn_setting_int(k, "server.write_behind", 1) == 0)
         kn_store_no_write_behind(k->store);
-    kn_store_checkpoint_pages(k->store, (int)kn_setting_int(k, "server.checkpoint_pages", 4000));
+    kn_store_checkpoint_pages(k->store, (int)kn_setting_int(k, "server.checkpoint_pages", 16000));
     if (kn_store_group_commit(k->store, k->base) != EZ_OK)
         kn_log(k, "kernel", EZ_WARN, "store: no group commit (out of memory?); writes autocommit");
     k->gate = kn_outgate_new(store_out_tag, k->store);
