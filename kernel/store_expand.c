@@ -22,6 +22,16 @@ static size_t expand_into(const char *ns, size_t nslen, const char *sql, char *o
     } while (0)
     const char *p = sql;
     while (*p) {
+        /* plain text up to the next byte that may start a quote, a comment or a name: copied
+         * at once (this runs for every statement a plugin sends) */
+        size_t run = strcspn(p, "'\"`[-/@");
+        if (run) {
+            if (o + 1 < cap)
+                memcpy(out + o, p, o + run < cap ? run : cap - 1 - o);
+            o += run;
+            p += run;
+            continue;
+        }
         char c = *p;
         if (c == '\'' || c == '"' || c == '`' || c == '[') {
             char close = c == '[' ? ']' : c;

@@ -134,7 +134,8 @@ void ag_tx_end(ag_state *st, int owned, int ok);
 json_t *ag_col_json(const json_t *row, const char *col, json_t *fallback_new);
 const char *ag_col_str(const json_t *row, const char *col);
 int64_t ag_col_i64(const json_t *row, const char *col);
-/* A string or null jansson value (new). */
+/* A string or null jansson value (new). s must be valid UTF-8 - a jansson string's value, a
+ * validated id, or JSON text made from such values - as every caller's is: no second scan. */
 json_t *ag_str_or_null(const char *s);
 
 /* ---- agents_secrets.c ---- */

@@ -12,10 +12,11 @@ int ag_log_insert(ag_state *st, const char *agent_id, const char *room_id, const
     char id[37];
     ag_time_uuid(st, id);
     json_t *p = json_array();
-    json_array_append_new(p, json_string(id));
-    json_array_append_new(p, json_string(agent_id));
-    json_array_append_new(p, json_string(room_id ? room_id : agent_id));
-    json_array_append_new(p, json_string(entity_id ? entity_id : agent_id));
+    /* ids: validated UUIDs (ASCII); the type may be built from a caller's text: checked */
+    json_array_append_new(p, json_string_nocheck(id));
+    json_array_append_new(p, json_string_nocheck(agent_id));
+    json_array_append_new(p, json_string_nocheck(room_id ? room_id : agent_id));
+    json_array_append_new(p, json_string_nocheck(entity_id ? entity_id : agent_id));
     json_array_append_new(p, json_string(type));
     json_array_append_new(p, body_new ? body_new : json_object()); /* bound as its JSON text */
     json_array_append_new(p, json_integer(st->api->now_ms()));

@@ -375,17 +375,17 @@ int ag_memory_add(ag_state *st, const char *agent_id, const json_t *m, char id_o
     char *mtext = ag_json_text(st, meta);
     char *etext = ag_json_text(st, emb);
     json_t *row = json_object();
-    json_object_set_new(row, "id", json_string(id));
-    json_object_set_new(row, "agent_id", json_string(agent_id));
+    json_object_set_new(row, "id", json_string_nocheck(id));
+    json_object_set_new(row, "agent_id", json_string_nocheck(agent_id));
     json_object_set_new(row, "room_id", ag_str_or_null(room));
     json_object_set_new(row, "world_id", ag_str_or_null(world));
-    json_object_set_new(row, "entity_id", json_string(entity ? entity : agent_id));
+    json_object_set_new(row, "entity_id", json_string_nocheck(entity ? entity : agent_id));
     json_object_set_new(row, "type", json_string(type ? type : "messages"));
     json_object_set_new(
         row, "created_at",
         json_integer(json_is_integer(created) ? json_integer_value(created) : st->api->now_ms()));
-    json_object_set_new(row, "content", json_string(ctext ? ctext : "{}"));
-    json_object_set_new(row, "metadata", json_string(mtext ? mtext : "{}"));
+    json_object_set_new(row, "content", json_string_nocheck(ctext ? ctext : "{}"));
+    json_object_set_new(row, "metadata", json_string_nocheck(mtext ? mtext : "{}"));
     json_object_set_new(row, "embedding", ag_str_or_null(etext));
     json_object_set_new(row, "is_unique", json_integer(json_is_true(json_object_get(m, "unique"))));
     json_object_set_new(row, "source_id",

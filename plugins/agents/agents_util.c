@@ -278,7 +278,7 @@ int64_t ag_col_i64(const json_t *row, const char *col) {
 }
 
 json_t *ag_str_or_null(const char *s) {
-    return s ? json_string(s) : json_null();
+    return s ? json_string_nocheck(s) : json_null();
 }
 
 int ag_add_route(ag_state *st, unsigned methods, const char *pattern, const char *uuid_msg,
