@@ -160,6 +160,11 @@ const ez_model_v1 *rt_provider_for(rt_state *st, const json_t *agent, char name_
 /* createUniqueUuid(agentId, base) as elizaOS derives it (COMPAT §1.6). */
 void rt_unique_uuid(rt_state *st, const char *agent_id, const char *base, char out[RT_ID]);
 const char *rt_str(const json_t *o, const char *key);
+/* The longest prefix of text[0..len) that ends on a UTF-8 character boundary: a byte cut of
+ * valid UTF-8 may end inside a character, and jansson refuses such text. */
+size_t rt_utf8_prefix(const char *text, size_t len);
+/* Ends s (a bounded copy of valid UTF-8, from snprintf) on a character boundary, in place. */
+void rt_utf8_trim(char *s);
 /* The agent as agents.v1 has it (new reference, read only: the snapshot the agents plugin
  * shares until the agent changes), or NULL when unknown. */
 json_t *rt_agent(rt_state *st, const char *agent_id);

@@ -233,6 +233,7 @@ static void plugin_provider_name(const char *pkg, char out[RT_NAME]) {
     if (strncmp(p, "plugin-", 7) == 0)
         p += 7;
     snprintf(out, RT_NAME, "%s", p);
+    rt_utf8_trim(out);
 }
 
 const ez_model_v1 *rt_provider_for(rt_state *st, const json_t *agent, char name_out[RT_NAME],
@@ -241,6 +242,7 @@ const ez_model_v1 *rt_provider_for(rt_state *st, const json_t *agent, char name_
     const char *explicit_name = rt_str(settings, "model_provider");
     if (explicit_name && *explicit_name) {
         snprintf(name_out, RT_NAME, "%s", explicit_name);
+        rt_utf8_trim(name_out); /* it is quoted in the error the user sees */
         const ez_model_v1 *m = import_provider(st, name_out);
         if (!m)
             snprintf(why, whylen, "the model provider \"%s\" is not loaded", name_out);
@@ -260,6 +262,7 @@ const ez_model_v1 *rt_provider_for(rt_state *st, const json_t *agent, char name_
         }
     }
     snprintf(name_out, RT_NAME, "%s", st->default_provider);
+    rt_utf8_trim(name_out);
     const ez_model_v1 *m = import_provider(st, name_out);
     if (!m)
         snprintf(why, whylen, "the model provider \"%s\" is not loaded", name_out);

@@ -4,6 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
+size_t rt_utf8_prefix(const char *text, size_t len) {
+    size_t start = len;
+    while (start > 0 && ((unsigned char)text[start - 1] & 0xC0) == 0x80)
+        start--; /* back over continuation bytes to the lead byte of the last character */
+    if (start == 0)
+        return 0;
+    unsigned char lead = (unsigned char)text[start - 1];
+    size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    return len - (start - 1) >= need ? len : start - 1;
+}
+
+void rt_utf8_trim(char *s) {
+    s[rt_utf8_prefix(s, strlen(s))] = 0;
+}
+
 void rt_unique_uuid(rt_state *st, const char *agent_id, const char *base, char out[RT_ID]) {
     if (strcmp(base, agent_id) == 0) {
         memcpy(out, agent_id, RT_ID);

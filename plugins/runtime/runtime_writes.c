@@ -54,6 +54,7 @@ static int post_reply(rt_state *st, const json_t *agent, const char *agent_id, c
 static char *sorry(const char *reason) {
     char text[600];
     snprintf(text, sizeof text, "Sorry \xE2\x80\x94 I could not answer: %s", reason);
+    rt_utf8_trim(text); /* the reply must be stored: a cut inside a character would lose it */
     return strdup(text);
 }
 
@@ -206,6 +207,7 @@ static char *prompt_text(const json_t *msgs) {
         }
         len += (size_t)n;
     }
+    len = rt_utf8_prefix(out, len);
     out[len] = 0;
     return out;
 }
@@ -221,15 +223,21 @@ static void log_model_use(rt_gen *g, const char *response, const char *error) {
     char *prompt = prompt_text(g->prompt);
     const char *sys = rt_str(json_array_get(g->prompt, 0), "content");
     char sysbuf[RT_LOG_SYSTEM_MAX + 1];
-    snprintf(sysbuf, sizeof sysbuf, "%s", sys ? sys : "");
-    json_t *data =
-        json_pack("{s:s, s:s, s:s, s:s*, s:{s:s*, s:b}, s:s, s:s, s:s, s:I, s:I, s:O, s:O*, s:O*}",
-                  "modelType", "TEXT_LARGE", "modelKey", "TEXT_LARGE", "provider", g->provider,
-                  "model", model, "params", "model", model, "stream", 1, "prompt",
-                  prompt ? prompt : "", "systemPrompt", sysbuf, "response", response,
-                  "executionTime", (json_int_t)exec, "timestamp", (json_int_t)now, "usage", usage,
-                  "inputTokens", json_object_get(usage, "promptTokens"), "outputTokens",
-                  json_object_get(usage, "completionTokens"));
+    size_t syslen = sys ? strlen(sys) : 0;
+    if (syslen > RT_LOG_SYSTEM_MAX) /* a byte cut could end inside a character */
+        syslen = rt_utf8_prefix(sys, RT_LOG_SYSTEM_MAX);
+    memcpy(sysbuf, sys ? sys : "", syslen);
+    sysbuf[syslen] = 0;
+    /* prompt and system prompt: JSON strings' text cut on character boundaries, so valid
+     * UTF-8; json_pack would scan their thousands of bytes once more */
+    json_t *data = json_pack(
+        "{s:s, s:s, s:s, s:s*, s:{s:s*, s:b}, s:o, s:o, s:s, s:I, s:I, s:O, s:O*, s:O*}",
+        "modelType", "TEXT_LARGE", "modelKey", "TEXT_LARGE", "provider", g->provider, "model",
+        model, "params", "model", model, "stream", 1, "prompt",
+        json_string_nocheck(prompt ? prompt : ""), "systemPrompt", json_string_nocheck(sysbuf),
+        "response", response, "executionTime", (json_int_t)exec, "timestamp", (json_int_t)now,
+        "usage", usage, "inputTokens", json_object_get(usage, "promptTokens"), "outputTokens",
+        json_object_get(usage, "completionTokens"));
     free(prompt);
     json_decref(usage);
     if (!data)

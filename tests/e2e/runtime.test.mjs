@@ -277,3 +277,40 @@ test('an updated character takes effect at the next reply', async () => {
   assert.doesNotMatch(reply.text, /^Sorry/);
   assert.equal(reply.senderName, 'Fixed');
 });
+
+test('a long non-ASCII system prompt is cut at a character boundary in the model-use log', async () => {
+  // the log keeps the first 2,000 bytes of the system prompt: one of these two agents has its
+  // cut fall inside a two-byte character, which must not cost the run its MODEL_USED event
+  for (const lead of ['', 'a']) {
+    const agentId = await startAgent(api, { name: `Accent${lead}`, bio: ['Writes é.'], system: lead + 'é'.repeat(1500) });
+    const { userId, channelId, s } = await dmWith(agentId);
+    send(s, channelId, 'hello there');
+    const reply = await waitFor(s, 'messageBroadcast', isReplyFrom(agentId), 1000);
+    await waitFor(s, 'controlMessage', (d) => d.action === 'enable_input', 1000);
+    const runs = await api.runs.listRuns(agentId);
+    const run = runs.runs.find((r) => r.status === 'completed');
+    assert.ok(run, JSON.stringify(runs));
+    const detail = await api.runs.getRun(agentId, run.runId);
+    const used = detail.events.find((e) => e.type === 'MODEL_USED');
+    assert.ok(used, `no MODEL_USED event (lead "${lead}"): ${JSON.stringify(detail.events.map((e) => e.type))}`);
+    assert.ok(Buffer.byteLength(used.data.systemPrompt) <= 2000);
+    assert.ok(used.data.systemPrompt.startsWith(lead + 'éé'));
+    assert.ok(!used.data.systemPrompt.includes('\uFFFD'));
+    assert.equal(used.data.response, reply.text);
+    void userId;
+    s.close();
+  }
+});
+
+test('an error reason cut inside a character still reaches the user as an error reply', async () => {
+  // the provider name is kept to 63 bytes: 40 two-byte characters are cut inside the 32nd
+  const name = 'é'.repeat(40);
+  const agentId = await startAgent(api, { name: 'LongName', bio: ['Names an odd provider.'], settings: { model_provider: name } });
+  const { channelId, s } = await dmWith(agentId);
+  send(s, channelId, 'are you there');
+  const failed = await waitFor(s, 'messageBroadcast', isReplyFrom(agentId), 1000);
+  assert.match(failed.text, /^Sorry — I could not answer: the model provider "é{31}" is not loaded$/);
+  const err = await waitFor(s, 'messageStreamError', (d) => d.messageId === failed.id, 1000);
+  assert.match(err.error, /"é{31}"/);
+  s.close();
+});
