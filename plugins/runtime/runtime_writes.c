@@ -54,7 +54,7 @@ static int post_reply(rt_state *st, const json_t *agent, const char *agent_id, c
 static char *sorry(const char *reason) {
     char text[600];
     snprintf(text, sizeof text, "Sorry \xE2\x80\x94 I could not answer: %s", reason);
-    rt_utf8_trim(text); /* the reply must be stored: a cut inside a character would lose it */
+    rt_utf8_sanitize(text); /* the reply must be stored: invalid UTF-8 would lose it */
     return strdup(text);
 }
 

@@ -164,6 +164,18 @@ test('500: retried, then messageStreamError and a visible error reply; the run i
   assert.equal(runs.runs[0].status, 'error');
 });
 
+test('a long non-ASCII error from the server, cut to a bound, still reaches the user', async () => {
+  // the provider keeps 250 bytes of the message: 300 two-byte characters are cut inside one
+  const { agentId, channelId, s } = await dmWith('err500long');
+  send(s, channelId, `break with accents ${randomUUID()}`);
+  const err = await waitFor(s, 'messageStreamError', (d) => d.agentId === agentId, 4000);
+  assert.match(err.error, /HTTP 500: aé{100}/);
+  const reply = await waitFor(s, 'messageBroadcast', isReplyFrom(agentId), 1000);
+  assert.equal(reply.id, err.messageId);
+  assert.match(reply.text, /^Sorry — I could not answer: model server error \(HTTP 500: aé{100}/);
+  await waitFor(s, 'controlMessage', (d) => d.action === 'enable_input', 1000);
+});
+
 test('401: a wrong key in the character secrets says "invalid API key" at once', async () => {
   const { agentId, channelId, s } = await dmWith('ok', { settings: { secrets: { OPENAI_API_KEY: 'wrong' } } });
   const text = `let me in ${randomUUID()}`;
