@@ -13,6 +13,7 @@
 #include "store.h"
 #include "timer.h"
 #include "util_time.h"
+#include "util_utf8.h"
 #include "util_uuid.h"
 #include "worker.h"
 
@@ -134,5 +135,6 @@ void kn_hostapi_fill(ez_host_api *api) {
     api->mp_boundary = kn_mp_boundary;
     api->mp_parse = kn_mp_parse;
     api->mp_message = kn_mp_message;
-    api->json_text = kn_json_text; /* ABI 1.3 (kernel/json_text.c) */
+    api->json_text = kn_json_text;         /* ABI 1.3 (kernel/json_text.c) */
+    api->utf8_sanitize = kn_utf8_sanitize; /* ABI 1.4 (kernel/util_utf8.c) */
 }

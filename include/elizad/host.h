@@ -175,6 +175,13 @@ struct ez_host_api {
      * New (free() it), its length in *len_out when len_out is set; NULL when v is NULL, deeper
      * than 512 levels, or out of memory. Any thread. */
     char *(*json_text)(const json_t *v, size_t *len_out);
+
+    /* ---- appended in ABI 1.4: check with EZ_HAS(api, utf8_sanitize) ---- */
+
+    /* Replaces, in place, every byte of s[0..len) that does not belong to a valid UTF-8
+     * character (RFC 3629, what jansson accepts) with '?'; returns how many. For text cut to a
+     * byte bound or read from the network that must become a JSON string. Any thread. */
+    size_t (*utf8_sanitize)(char *s, size_t len);
 };
 
 /* Imports an inter-plugin table (its first member is its uint32_t size) that must be at least

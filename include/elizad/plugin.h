@@ -21,7 +21,7 @@ extern "C" {
 /* MAJOR: removal, reorder or changed meaning -> plugins built for another major are refused.
  * MINOR: append-only change -> older plugins still load. See docs/abi-changelog.md. */
 #define EZ_ABI_MAJOR 1u
-#define EZ_ABI_MINOR 3u
+#define EZ_ABI_MINOR 4u
 
 #include <elizad/types.h>
 

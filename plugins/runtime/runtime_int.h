@@ -165,9 +165,10 @@ const char *rt_str(const json_t *o, const char *key);
 size_t rt_utf8_prefix(const char *text, size_t len);
 /* Ends s (a bounded copy of valid UTF-8, from snprintf) on a character boundary, in place. */
 void rt_utf8_trim(char *s);
-/* Replaces, in place, every byte that does not belong to a valid UTF-8 character with '?': a
- * provider's error text may have been cut anywhere, or come from the network unchecked. */
-void rt_utf8_sanitize(char *s);
+/* Replaces, in place, every byte that does not belong to a valid UTF-8 character with '?' (the
+ * host's utf8_sanitize): a provider's error text may have been cut anywhere, or come from the
+ * network unchecked. */
+void rt_utf8_sanitize(const rt_state *st, char *s);
 /* The agent as agents.v1 has it (new reference, read only: the snapshot the agents plugin
  * shares until the agent changes), or NULL when unknown. */
 json_t *rt_agent(rt_state *st, const char *agent_id);

@@ -101,7 +101,7 @@ void rt_gen_done(rt_gen *g, const char *error, const json_t *result) {
             snprintf(why, sizeof why, "%s", g->reason);
         else
             snprintf(why, sizeof why, "%s", error ? error : "error");
-        rt_utf8_sanitize(why); /* cut here or by the provider: the events below need UTF-8 */
+        rt_utf8_sanitize(st, why); /* cut here or by the provider: the events below need UTF-8 */
         free(g->reason);
         g->reason = strdup(why);
         if (g->launched) {

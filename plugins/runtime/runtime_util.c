@@ -19,37 +19,11 @@ void rt_utf8_trim(char *s) {
     s[rt_utf8_prefix(s, strlen(s))] = 0;
 }
 
-/* Length of the valid UTF-8 character at p (RFC 3629: no overlong forms, no surrogates,
- * nothing above U+10FFFF), or 0. */
-static size_t utf8_char_len(const unsigned char *p) {
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
-               : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4
-                                        : 0;
-    if (!n)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
-        (c == 0xF4 && p[1] > 0x8F))
-        return 0;
-    return n;
-}
-
-void rt_utf8_sanitize(char *s) {
-    unsigned char *p = (unsigned char *)s;
-    while (*p) {
-        size_t n = utf8_char_len(p);
-        if (n) {
-            p += n;
-        } else {
-            *p++ = '?';
-        }
-    }
+void rt_utf8_sanitize(const rt_state *st, char *s) {
+    if (EZ_HAS(st->api, utf8_sanitize))
+        st->api->utf8_sanitize(s, strlen(s));
+    else
+        rt_utf8_trim(s); /* an older kernel: at least the cut at the end */
 }
 
 void rt_unique_uuid(rt_state *st, const char *agent_id, const char *base, char out[RT_ID]) {

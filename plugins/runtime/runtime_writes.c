@@ -51,10 +51,10 @@ static int post_reply(rt_state *st, const json_t *agent, const char *agent_id, c
     return 0;
 }
 
-static char *sorry(const char *reason) {
+static char *sorry(const rt_state *st, const char *reason) {
     char text[600];
     snprintf(text, sizeof text, "Sorry \xE2\x80\x94 I could not answer: %s", reason);
-    rt_utf8_sanitize(text); /* the reply must be stored: invalid UTF-8 would lose it */
+    rt_utf8_sanitize(st, text); /* the reply must be stored: invalid UTF-8 would lose it */
     return strdup(text);
 }
 
@@ -64,7 +64,7 @@ void rt_post_error(rt_state *st, const char *agent_id, const json_t *ev, const c
         return; /* the agent is gone: nobody could author the answer */
     char id[RT_ID];
     st->api->uuid_v4(id);
-    char *text = sorry(reason);
+    char *text = sorry(st, reason);
     if (!text || post_reply(st, agent, agent_id, ev, id, text, 1) != 0)
         EZ_LOG(st->api, st->self, EZ_WARN, "agent %s: could not post an error reply (%s)", agent_id,
                reason);
@@ -309,7 +309,7 @@ static void end_writes(rt_gen *g) {
         g->agent = rt_agent(st, agent_id);
     if (g->post_failure && !st->stopping && g->agent) {
         free(g->final_text);
-        g->final_text = sorry(reason);
+        g->final_text = sorry(st, reason);
         g->posted = g->final_text &&
                     post_reply(st, g->agent, agent_id, g->ev, g->reply_id, g->final_text, 1) == 0;
     }

@@ -4,6 +4,7 @@
 
 #include "json_text.h"
 #include "multipart.h"
+#include "util_utf8.h"
 
 #include <poll.h>
 #include <stdlib.h>
@@ -221,4 +222,5 @@ void tk_time_fill(ez_tk *tk) {
     tk->api.mp_parse = kn_mp_parse;
     tk->api.mp_message = kn_mp_message;
     tk->api.json_text = kn_json_text; /* the kernel's writer, compiled into the testkit */
+    tk->api.utf8_sanitize = kn_utf8_sanitize;
 }
