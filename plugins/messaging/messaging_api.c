@@ -69,7 +69,7 @@ static json_t *api_message_post(void *self, const json_t *msg) {
         (id && !msg_valid_uuid_s(st, id)) || (reply && !msg_valid_uuid_s(st, reply)) ||
         !msg_content_ok(st, content) || (meta && !json_is_null(meta) && !json_is_object(meta)))
         return NULL;
-    json_t *ch = msg_db_channel_get(st, cid);
+    json_t *ch = msg_db_channel_read(st, cid);
     if (!ch)
         return NULL;
     char server[40];

@@ -27,6 +27,11 @@ json_t *msg_channel_cached(msg_state *st, const char *channel_id) {
     return s && s->channel ? json_deep_copy(s->channel) : NULL;
 }
 
+json_t *msg_channel_shared(msg_state *st, const char *channel_id) {
+    msg_channel_slot *s = find(st, channel_id);
+    return s && s->channel ? json_incref(s->channel) : NULL;
+}
+
 json_t *msg_participants_cached(msg_state *st, const char *channel_id) {
     msg_channel_slot *s = find(st, channel_id);
     return s && s->participants ? json_deep_copy(s->participants) : NULL;

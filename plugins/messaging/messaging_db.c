@@ -225,6 +225,11 @@ json_t *msg_db_channel_get(msg_state *st, const char *id) {
     return out;
 }
 
+json_t *msg_db_channel_read(msg_state *st, const char *id) {
+    json_t *shared = msg_channel_shared(st, id);
+    return shared ? shared : msg_db_channel_get(st, id);
+}
+
 static json_t *render_channels(msg_state *st, json_t *rows) {
     json_t *out = json_array();
     size_t i;

@@ -123,7 +123,7 @@ static void handle_send(msg_state *st, ez_socket *s, const json_t *payload, int 
     }
     const char *text = payload_text(payload, seed);
     const char *server = msg_str(payload, "messageServerId");
-    json_t *ch = msg_valid_uuid_s(st, cid) ? msg_db_channel_get(st, cid) : NULL;
+    json_t *ch = msg_valid_uuid_s(st, cid) ? msg_db_channel_read(st, cid) : NULL;
     char server_buf[40] = "";
     if (!server && seed)
         server = ch ? msg_str(ch, "messageServerId") : EZ_DEFAULT_SERVER_ID;
@@ -207,11 +207,16 @@ static void handle_send(msg_state *st, ez_socket *s, const json_t *payload, int 
     }
     msg_announce(st, &p, ch, NULL);
     json_decref(ch);
+    /* the room and the sender share the payload's members (never changed once emitted); the
+     * sender's own object adds the client's id */
     json_t *b = msg_render_broadcast(st, MSG_BCAST_SOCKET, p.root, p.ts, server_buf, sender_name);
-    msg_emit(st, cid, sid, "messageBroadcast", json_deep_copy(b));
-    if (client_id)
-        json_object_set_new(b, "clientMessageId", json_string(client_id));
-    msg_emit(st, sid, NULL, "messageBroadcast", b);
+    json_t *mine = json_copy(b);
+    msg_emit(st, cid, sid, "messageBroadcast", b);
+    if (mine) {
+        if (client_id)
+            json_object_set_new(mine, "clientMessageId", json_string(client_id));
+        msg_emit(st, sid, NULL, "messageBroadcast", mine);
+    }
     json_t *a = json_object();
     if (client_id)
         json_object_set_new(a, "clientMessageId", json_string(client_id));
@@ -219,7 +224,7 @@ static void handle_send(msg_state *st, ez_socket *s, const json_t *payload, int 
     json_object_set_new(a, "status", json_string("received_by_server_and_processing"));
     json_object_set_new(a, "channelId", json_string(cid));
     json_object_set_new(a, "roomId", json_string(cid));
-    msg_emit(st, sid, NULL, "messageAck", json_deep_copy(a));
+    msg_emit(st, sid, NULL, "messageAck", json_incref(a)); /* read by both, changed by neither */
     msg_posted_clear(&p);
     release(st, ack, a);
 }
