@@ -127,7 +127,7 @@ static int ag_t_log_add(void *self, const char *agent_id, const json_t *log) {
         json_t *data = json_deep_copy(body);
         json_object_del(data, "runId");
         if (strcmp(event, "MODEL_USED") == 0 && !json_object_get(data, "modelType"))
-            json_object_set_new(data, "modelType", json_string(type + 9));
+            json_object_set_new_nocheck(data, "modelType", json_string(type + 9));
         int rc = ag_run_event(st, id, run, event, data);
         json_decref(data);
         if (rc != EZ_ENOENT)

@@ -152,11 +152,11 @@ static const char *const ag_char_order[] = {
 
 json_t *ag_agent_json(const ag_agent *a) {
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(a->id));
-    json_object_set_new(o, "enabled", json_boolean(a->enabled));
-    json_object_set_new(o, "server_id", json_null());
-    json_object_set_new(o, "createdAt", json_integer(a->created_at));
-    json_object_set_new(o, "updatedAt", json_integer(a->updated_at));
+    json_object_set_new_nocheck(o, "id", json_string(a->id));
+    json_object_set_new_nocheck(o, "enabled", json_boolean(a->enabled));
+    json_object_set_new_nocheck(o, "server_id", json_null());
+    json_object_set_new_nocheck(o, "createdAt", json_integer(a->created_at));
+    json_object_set_new_nocheck(o, "updatedAt", json_integer(a->updated_at));
     for (const char *const *k = ag_char_order; *k; k++) {
         json_t *v = json_object_get(a->character, *k);
         if (!v)
@@ -171,15 +171,15 @@ json_t *ag_agent_json(const ag_agent *a) {
         if (!json_object_get(o, k))
             json_object_set(o, k, v);
     }
-    json_object_set_new(o, "status", json_string(a->active ? "active" : "inactive"));
+    json_object_set_new_nocheck(o, "status", json_string(a->active ? "active" : "inactive"));
     return o;
 }
 
 const char *ag_detail_body(ag_state *st, ag_agent *a, size_t *len) {
     if (!a->detail) {
         json_t *body = json_object();
-        json_object_set_new(body, "success", json_true());
-        json_object_set_new(body, "data", ag_agent_json(a));
+        json_object_set_new_nocheck(body, "success", json_true());
+        json_object_set_new_nocheck(body, "data", ag_agent_json(a));
         a->detail = json_dumps(body, JSON_COMPACT);
         json_decref(body);
         a->detail_len = a->detail ? strlen(a->detail) : 0;

@@ -200,7 +200,7 @@ static json_t *v_content(vctx *v, const json_t *c) {
                     json_array_append_new(arr, m);
                 v_pop(v, s2);
             }
-            json_object_set_new(out, "attachments", arr);
+            json_object_set_new_nocheck(out, "attachments", arr);
         }
         v_pop(v, s);
     }
@@ -235,7 +235,7 @@ static void v_message_examples(vctx *v, const json_t *x, json_t *out) {
                     size_t s3 = v_push_key(v, "content");
                     json_t *c = v_content(v, content);
                     if (c)
-                        json_object_set_new(e_out, "content", c);
+                        json_object_set_new_nocheck(e_out, "content", c);
                     v_pop(v, s3);
                     json_array_append_new(c_out, e_out);
                 }
@@ -245,7 +245,7 @@ static void v_message_examples(vctx *v, const json_t *x, json_t *out) {
         }
         v_pop(v, s1);
     }
-    json_object_set_new(out, "messageExamples", arr);
+    json_object_set_new_nocheck(out, "messageExamples", arr);
     v_pop(v, s);
 }
 
@@ -257,7 +257,7 @@ static json_t *v_knowledge_obj(const json_t *e, const char *key) {
     json_t *o = json_object();
     json_object_set(o, key, (json_t *)p);
     if (sh)
-        json_object_set(o, "shared", (json_t *)sh);
+        json_object_set_nocheck(o, "shared", (json_t *)sh);
     return o;
 }
 
@@ -285,7 +285,7 @@ static void v_knowledge(vctx *v, const json_t *x, json_t *out) {
             v_pop(v, s2);
         }
     }
-    json_object_set_new(out, "knowledge", arr);
+    json_object_set_new_nocheck(out, "knowledge", arr);
     v_pop(v, s);
 }
 
@@ -330,7 +330,7 @@ static void v_style(vctx *v, const json_t *x, json_t *out) {
         v_string_array(v, x, "all", o);
         v_string_array(v, x, "chat", o);
         v_string_array(v, x, "post", o);
-        json_object_set_new(out, "style", o);
+        json_object_set_new_nocheck(out, "style", o);
     }
     v_pop(v, s);
 }
@@ -363,7 +363,7 @@ char *ag_character_validate(const json_t *in, json_t **out) {
             else if (!v_is_uuid(json_string_value(id)))
                 v_issue(&v, "Invalid UUID format");
             else
-                json_object_set(o, "id", (json_t *)id);
+                json_object_set_nocheck(o, "id", (json_t *)id);
             v_pop(&v, s);
         }
         const json_t *name = json_object_get(in, "name");
@@ -390,7 +390,7 @@ char *ag_character_validate(const json_t *in, json_t **out) {
                 json_array_foreach(x, i, e) ok = ok && json_is_string(e);
             }
             if (ok)
-                json_object_set(o, "bio", (json_t *)x);
+                json_object_set_nocheck(o, "bio", (json_t *)x);
             else
                 v_issue(&v, "Invalid input");
             v_pop(&v, s);
@@ -446,14 +446,14 @@ void ag_character_fill_defaults(json_t *c) {
     static const char *const arrays[] = {"messageExamples", "postExamples", "topics", "adjectives",
                                          "knowledge",       "plugins",      NULL};
     if (!json_object_get(c, "username"))
-        json_object_set_new(c, "username", json_string(""));
+        json_object_set_new_nocheck(c, "username", json_string(""));
     for (const char *const *p = arrays; *p; p++)
         if (!json_object_get(c, *p))
             json_object_set_new(c, *p, json_array());
     if (!json_object_get(c, "settings"))
-        json_object_set_new(c, "settings", json_object());
+        json_object_set_new_nocheck(c, "settings", json_object());
     if (!json_object_get(c, "style"))
-        json_object_set_new(c, "style", json_object());
+        json_object_set_new_nocheck(c, "style", json_object());
 }
 
 void ag_character_env_secrets(json_t *c) {
@@ -494,8 +494,8 @@ void ag_character_env_secrets(json_t *c) {
     if (json_is_object(ss))
         json_object_update(found, ss);
     if (!json_object_get(c, "settings"))
-        json_object_set_new(c, "settings", json_object());
-    json_object_set_new(c, "secrets", found);
+        json_object_set_new_nocheck(c, "settings", json_object());
+    json_object_set_new_nocheck(c, "secrets", found);
 }
 
 void ag_json_merge(json_t *dst, const json_t *patch) {

@@ -375,21 +375,22 @@ int ag_memory_add(ag_state *st, const char *agent_id, const json_t *m, char id_o
     char *mtext = ag_json_text(st, meta);
     char *etext = ag_json_text(st, emb);
     json_t *row = json_object();
-    json_object_set_new(row, "id", json_string_nocheck(id));
-    json_object_set_new(row, "agent_id", json_string_nocheck(agent_id));
-    json_object_set_new(row, "room_id", ag_str_or_null(room));
-    json_object_set_new(row, "world_id", ag_str_or_null(world));
-    json_object_set_new(row, "entity_id", json_string_nocheck(entity ? entity : agent_id));
-    json_object_set_new(row, "type", json_string(type ? type : "messages"));
+    json_object_set_new_nocheck(row, "id", json_string_nocheck(id));
+    json_object_set_new_nocheck(row, "agent_id", json_string_nocheck(agent_id));
+    json_object_set_new_nocheck(row, "room_id", ag_str_or_null(room));
+    json_object_set_new_nocheck(row, "world_id", ag_str_or_null(world));
+    json_object_set_new_nocheck(row, "entity_id", json_string_nocheck(entity ? entity : agent_id));
+    json_object_set_new_nocheck(row, "type", json_string(type ? type : "messages"));
     json_object_set_new(
         row, "created_at",
         json_integer(json_is_integer(created) ? json_integer_value(created) : st->api->now_ms()));
-    json_object_set_new(row, "content", json_string_nocheck(ctext ? ctext : "{}"));
-    json_object_set_new(row, "metadata", json_string_nocheck(mtext ? mtext : "{}"));
-    json_object_set_new(row, "embedding", ag_str_or_null(etext));
-    json_object_set_new(row, "is_unique", json_integer(json_is_true(json_object_get(m, "unique"))));
-    json_object_set_new(row, "source_id",
-                        ag_str_or_null(json_string_value(json_object_get(meta, "sourceId"))));
+    json_object_set_new_nocheck(row, "content", json_string_nocheck(ctext ? ctext : "{}"));
+    json_object_set_new_nocheck(row, "metadata", json_string_nocheck(mtext ? mtext : "{}"));
+    json_object_set_new_nocheck(row, "embedding", ag_str_or_null(etext));
+    json_object_set_new_nocheck(row, "is_unique",
+                                json_integer(json_is_true(json_object_get(m, "unique"))));
+    json_object_set_new_nocheck(
+        row, "source_id", ag_str_or_null(json_string_value(json_object_get(meta, "sourceId"))));
     free(ctext);
     free(mtext);
     free(etext);
@@ -432,17 +433,17 @@ json_t *ag_memories_recent(ag_state *st, const char *agent_id, const char *room_
     json_t *row;
     json_array_foreach(rows, i, row) {
         json_t *o = json_object();
-        json_object_set(o, "id", json_object_get(row, "id"));
-        json_object_set(o, "type", json_object_get(row, "type"));
-        json_object_set(o, "createdAt", json_object_get(row, "created_at"));
-        json_object_set_new(o, "content", ag_col_json(row, "content", json_object()));
-        json_object_set(o, "entityId", json_object_get(row, "entity_id"));
-        json_object_set(o, "agentId", json_object_get(row, "agent_id"));
-        json_object_set(o, "roomId", json_object_get(row, "room_id"));
+        json_object_set_nocheck(o, "id", json_object_get(row, "id"));
+        json_object_set_nocheck(o, "type", json_object_get(row, "type"));
+        json_object_set_nocheck(o, "createdAt", json_object_get(row, "created_at"));
+        json_object_set_new_nocheck(o, "content", ag_col_json(row, "content", json_object()));
+        json_object_set_nocheck(o, "entityId", json_object_get(row, "entity_id"));
+        json_object_set_nocheck(o, "agentId", json_object_get(row, "agent_id"));
+        json_object_set_nocheck(o, "roomId", json_object_get(row, "room_id"));
         if (ag_col_str(row, "world_id"))
-            json_object_set(o, "worldId", json_object_get(row, "world_id"));
-        json_object_set_new(o, "unique", json_boolean(ag_col_i64(row, "is_unique")));
-        json_object_set_new(o, "metadata", ag_col_json(row, "metadata", json_object()));
+            json_object_set_nocheck(o, "worldId", json_object_get(row, "world_id"));
+        json_object_set_new_nocheck(o, "unique", json_boolean(ag_col_i64(row, "is_unique")));
+        json_object_set_new_nocheck(o, "metadata", ag_col_json(row, "metadata", json_object()));
         json_array_append_new(out, o);
     }
     json_decref(rows);

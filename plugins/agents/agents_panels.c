@@ -17,7 +17,7 @@ int ag_panel_add(ag_state *st, const char *agent_id, const char *name, const cha
         const char *pid = json_string_value(json_object_get(p, "agentId"));
         int same_agent = (!pid && !agent_id) || (pid && agent_id && strcasecmp(pid, agent_id) == 0);
         if (same_agent && strcmp(json_string_value(json_object_get(p, "name")), name) == 0) {
-            json_object_set_new(p, "path", json_string(path));
+            json_object_set_new_nocheck(p, "path", json_string(path));
             return EZ_OK;
         }
     }

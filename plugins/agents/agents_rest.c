@@ -56,7 +56,7 @@ int ag_create_from_json(ag_state *st, ez_req *req, const json_t *json, const cha
         memcpy(id, given, 37);
     } else {
         st->api->uuid_from_string(ag_character_name(c), id);
-        json_object_set_new(c, "id", json_string(id));
+        json_object_set_new_nocheck(c, "id", json_string(id));
     }
     ag_secrets_encrypt_character(st, c);
 
@@ -92,8 +92,8 @@ int ag_create_from_json(ag_state *st, ez_req *req, const json_t *json, const cha
         st->api->log(st->self, EZ_INFO, "agent created: %s (%s)", ag_character_name(stored), id);
     }
     json_t *data = json_object();
-    json_object_set_new(data, "id", json_string(a->id));
-    json_object_set_new(data, "character", c);
+    json_object_set_new_nocheck(data, "id", json_string(a->id));
+    json_object_set_new_nocheck(data, "character", c);
     return ag_ok(st, req, 201, data);
 }
 

@@ -15,16 +15,16 @@
 static json_t *ag_room_json(const json_t *row) {
     json_t *o = json_object();
     const char *msid = ag_col_str(row, "message_server_id");
-    json_object_set(o, "id", json_object_get(row, "id"));
-    json_object_set(o, "name", json_object_get(row, "name"));
-    json_object_set_new(o, "channelId", ag_str_or_null(ag_col_str(row, "channel_id")));
-    json_object_set(o, "agentId", json_object_get(row, "agent_id"));
-    json_object_set_new(o, "messageServerId", ag_str_or_null(msid));
-    json_object_set_new(o, "worldId", ag_str_or_null(ag_col_str(row, "world_id")));
-    json_object_set_new(o, "type", ag_str_or_null(ag_col_str(row, "type")));
-    json_object_set_new(o, "source", ag_str_or_null(ag_col_str(row, "source")));
-    json_object_set_new(o, "metadata", ag_col_json(row, "metadata", json_null()));
-    json_object_set_new(o, "serverId", ag_str_or_null(msid));
+    json_object_set_nocheck(o, "id", json_object_get(row, "id"));
+    json_object_set_nocheck(o, "name", json_object_get(row, "name"));
+    json_object_set_new_nocheck(o, "channelId", ag_str_or_null(ag_col_str(row, "channel_id")));
+    json_object_set_nocheck(o, "agentId", json_object_get(row, "agent_id"));
+    json_object_set_new_nocheck(o, "messageServerId", ag_str_or_null(msid));
+    json_object_set_new_nocheck(o, "worldId", ag_str_or_null(ag_col_str(row, "world_id")));
+    json_object_set_new_nocheck(o, "type", ag_str_or_null(ag_col_str(row, "type")));
+    json_object_set_new_nocheck(o, "source", ag_str_or_null(ag_col_str(row, "source")));
+    json_object_set_new_nocheck(o, "metadata", ag_col_json(row, "metadata", json_null()));
+    json_object_set_new_nocheck(o, "serverId", ag_str_or_null(msid));
     return o;
 }
 
@@ -132,9 +132,9 @@ static int ag_h_room_create(ez_req *req, void *ud) {
         snprintf(wname, sizeof wname, "World for %s", json_string_value(name));
         json_t *w = json_pack("{ss ss}", "id", world_id, "name", wname);
         if (json_is_string(msid))
-            json_object_set(w, "messageServerId", (json_t *)msid);
+            json_object_set_nocheck(w, "messageServerId", (json_t *)msid);
         if (json_is_object(meta))
-            json_object_set(w, "metadata", (json_t *)meta);
+            json_object_set_nocheck(w, "metadata", (json_t *)meta);
         ok = ok && ag_world_ensure(st, a->id, w) == EZ_OK;
         json_decref(w);
     }
@@ -143,9 +143,9 @@ static int ag_h_room_create(ez_req *req, void *ud) {
     json_t *room = json_pack("{ss ss ss ss ss ss}", "id", room_id, "name", json_string_value(name),
                              "channelId", room_id, "worldId", world_id, "type", t, "source", s);
     if (json_is_string(msid))
-        json_object_set(room, "messageServerId", (json_t *)msid);
+        json_object_set_nocheck(room, "messageServerId", (json_t *)msid);
     if (json_is_object(meta))
-        json_object_set(room, "metadata", (json_t *)meta);
+        json_object_set_nocheck(room, "metadata", (json_t *)meta);
     ok = ok && ag_room_write(st, a->id, room, 0) == EZ_OK;
     json_decref(room);
     ag_tx_end(st, owned, ok);
@@ -156,9 +156,9 @@ static int ag_h_room_create(ez_req *req, void *ud) {
                              json_string_value(name), "agentId", a->id, "createdAt", (json_int_t)ms,
                              "source", s, "type", t, "worldId", world_id);
     if (json_is_string(msid))
-        json_object_set(data, "messageServerId", (json_t *)msid);
+        json_object_set_nocheck(data, "messageServerId", (json_t *)msid);
     if (json_is_object(meta))
-        json_object_set(data, "metadata", (json_t *)meta);
+        json_object_set_nocheck(data, "metadata", (json_t *)meta);
     return ag_ok(st, req, 201, data);
 }
 
@@ -199,7 +199,7 @@ static int ag_h_room_get(ez_req *req, void *ud) {
         json_decref(p);
         const char *wn = ag_col_str(w, "name");
         if (wn && *wn)
-            json_object_set_new(out, "worldName", json_string(wn));
+            json_object_set_new_nocheck(out, "worldName", json_string(wn));
         json_decref(w);
     }
     json_decref(row);
@@ -247,7 +247,7 @@ static int ag_h_room_patch(ez_req *req, void *ud) {
         if (!json_is_object(meta) && !json_is_null(meta))
             bad = "metadata must be an object";
         else
-            json_object_set(room, "metadata", (json_t *)meta);
+            json_object_set_nocheck(room, "metadata", (json_t *)meta);
     }
     if (bad) {
         json_decref(room);
@@ -363,7 +363,7 @@ static int ag_h_group_create(ez_req *req, void *ud) {
                                  "channelId", room_id, "worldId", world_id, "type", "API", "source",
                                  src, "messageServerId", server_id);
         if (json_is_object(meta))
-            json_object_set(room, "metadata", (json_t *)meta);
+            json_object_set_nocheck(room, "metadata", (json_t *)meta);
         int ok = ag_world_ensure(st, a->id, w) == EZ_OK && ag_room_ensure(st, a->id, room) == EZ_OK;
         json_decref(w);
         json_decref(room);
@@ -379,15 +379,15 @@ static int ag_h_group_create(ez_req *req, void *ud) {
     int status;
     if (json_array_size(results) == 0) {
         status = 500;
-        json_object_set_new(out, "success", json_false());
-        json_object_set_new(out, "error", errors);
+        json_object_set_new_nocheck(out, "success", json_false());
+        json_object_set_new_nocheck(out, "error", errors);
         json_decref(results);
     } else {
         status = json_array_size(errors) ? 207 : 201;
-        json_object_set_new(out, "success", json_boolean(status == 201));
-        json_object_set_new(out, "data", results);
+        json_object_set_new_nocheck(out, "success", json_boolean(status == 201));
+        json_object_set_new_nocheck(out, "data", results);
         if (json_array_size(errors))
-            json_object_set_new(out, "errors", errors);
+            json_object_set_new_nocheck(out, "errors", errors);
         else
             json_decref(errors);
     }

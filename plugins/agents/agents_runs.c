@@ -106,7 +106,7 @@ static json_t *ag_run_log_body(const json_t *row, const char *run_id, const char
     }
     const json_t *started = json_object_get(row, "started_at");
     if (started) /* a value of its own: the body is written by the storage thread */
-        json_object_set_new(b, "startTime", json_deep_copy(started));
+        json_object_set_new_nocheck(b, "startTime", json_deep_copy(started));
     return b;
 }
 
@@ -143,13 +143,13 @@ int ag_run_open(ag_state *st, const char *agent_id, const json_t *info, char run
     if (ok) {
         json_t *row = json_pack("{sI}", "started_at", (json_int_t)now);
         if (mid)
-            json_object_set_new(row, "message_id", json_string(mid));
+            json_object_set_new_nocheck(row, "message_id", json_string(mid));
         if (rid)
-            json_object_set_new(row, "room_id", json_string(rid));
+            json_object_set_new_nocheck(row, "room_id", json_string(rid));
         if (eid)
-            json_object_set_new(row, "entity_id", json_string(eid));
+            json_object_set_new_nocheck(row, "entity_id", json_string(eid));
         if (src)
-            json_object_set_new(row, "source", json_string(src));
+            json_object_set_new_nocheck(row, "source", json_string(src));
         json_t *body = ag_run_log_body(row, id, "started");
         ok = ag_log_insert(st, agent_id, rid, eid, "run_event", body, id, "RUN_STARTED") == EZ_OK;
         if (ok)
@@ -212,7 +212,7 @@ int ag_run_event(ag_state *st, const char *agent_id, const char *run_id, const c
         errors = s && strcmp(s, "failed") == 0;
     }
     json_t *body = data ? json_deep_copy(data) : json_object();
-    json_object_set_new(body, "runId", json_string(run_id));
+    json_object_set_new_nocheck(body, "runId", json_string(run_id));
     int ok = ag_log_insert(st, agent_id, ag_col_str(row, "room_id"), ag_col_str(row, "entity_id"),
                            log_type, body, run_id, type) == EZ_OK;
     json_t *p = json_pack("[iiIiiss]", actions, action_events, (json_int_t)model_calls, errors,
@@ -250,10 +250,10 @@ int ag_run_close(ag_state *st, const char *agent_id, const char *run_id, const c
     json_decref(p);
     if (ok) {
         json_t *body = ag_run_log_body(row, run_id, status);
-        json_object_set_new(body, "endTime", json_integer(now));
-        json_object_set_new(body, "duration", json_integer(now - started));
+        json_object_set_new_nocheck(body, "endTime", json_integer(now));
+        json_object_set_new_nocheck(body, "duration", json_integer(now - started));
         if (err)
-            json_object_set_new(body, "error", json_string(err));
+            json_object_set_new_nocheck(body, "error", json_string(err));
         ok = ag_log_insert(st, agent_id, ag_col_str(row, "room_id"), ag_col_str(row, "entity_id"),
                            "run_event", body, run_id, "RUN_ENDED") == EZ_OK;
     }
@@ -274,17 +274,17 @@ static json_t *ag_counts(const json_t *row) {
 static json_t *ag_run_summary(const json_t *row, int list) {
     json_t *o = json_object();
     const json_t *ended = json_object_get(row, "ended_at");
-    json_object_set(o, "runId", json_object_get(row, "id"));
-    json_object_set(o, "status", json_object_get(row, "status"));
-    json_object_set(o, "startedAt", json_object_get(row, "started_at"));
+    json_object_set_nocheck(o, "runId", json_object_get(row, "id"));
+    json_object_set_nocheck(o, "status", json_object_get(row, "status"));
+    json_object_set_nocheck(o, "startedAt", json_object_get(row, "started_at"));
     if (json_is_integer(ended)) {
-        json_object_set(o, "endedAt", (json_t *)ended);
+        json_object_set_nocheck(o, "endedAt", (json_t *)ended);
         json_object_set_new(
             o, "durationMs",
             json_integer(json_integer_value(ended) - ag_col_i64(row, "started_at")));
     } else if (list) {
-        json_object_set_new(o, "endedAt", json_null());
-        json_object_set_new(o, "durationMs", json_null());
+        json_object_set_new_nocheck(o, "endedAt", json_null());
+        json_object_set_new_nocheck(o, "durationMs", json_null());
     }
     static const char *const keys[][2] = {
         {"message_id", "messageId"}, {"room_id", "roomId"}, {"entity_id", "entityId"}};
@@ -294,8 +294,8 @@ static json_t *ag_run_summary(const json_t *row, int list) {
             json_object_set_new(o, keys[i][1], json_string(v));
     }
     if (list)
-        json_object_set_new(o, "metadata", ag_col_json(row, "metadata", json_object()));
-    json_object_set_new(o, "counts", ag_counts(row));
+        json_object_set_new_nocheck(o, "metadata", ag_col_json(row, "metadata", json_object()));
+    json_object_set_new_nocheck(o, "counts", ag_counts(row));
     return o;
 }
 
@@ -374,16 +374,16 @@ static int ag_h_runs(ez_req *req, void *ud) {
 static json_t *ag_event_data(const char *event, json_t *body) {
     if (strcmp(event, "RUN_STARTED") == 0) {
         json_t *d = json_object();
-        json_object_set(d, "source", json_object_get(body, "source"));
-        json_object_set(d, "messageId", json_object_get(body, "messageId"));
+        json_object_set_nocheck(d, "source", json_object_get(body, "source"));
+        json_object_set_nocheck(d, "messageId", json_object_get(body, "messageId"));
         return d;
     }
     if (strcmp(event, "RUN_ENDED") == 0) {
         json_t *d = json_object();
-        json_object_set(d, "status", json_object_get(body, "status"));
+        json_object_set_nocheck(d, "status", json_object_get(body, "status"));
         if (json_object_get(body, "error"))
-            json_object_set(d, "error", json_object_get(body, "error"));
-        json_object_set(d, "durationMs", json_object_get(body, "duration"));
+            json_object_set_nocheck(d, "error", json_object_get(body, "error"));
+        json_object_set_nocheck(d, "durationMs", json_object_get(body, "duration"));
         return d;
     }
     json_t *d = json_deep_copy(body);

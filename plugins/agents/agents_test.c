@@ -68,7 +68,7 @@ static int ag_h_test_runs(ez_req *req, void *ud) {
         json_t *log = json_deep_copy(e);
         json_t *lb = json_object_get(log, "body");
         if (json_is_object(lb))
-            json_object_set_new(lb, "runId", json_string(run_id));
+            json_object_set_new_nocheck(lb, "runId", json_string(run_id));
         rc = st->table.log_add(st, a->id, log);
         json_decref(log);
     }

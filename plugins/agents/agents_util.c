@@ -143,8 +143,8 @@ int64_t ag_unique_ms(ag_state *st) {
 
 int ag_ok(ag_state *st, ez_req *req, int status, json_t *data_new) {
     json_t *body = json_object();
-    json_object_set_new(body, "success", json_true());
-    json_object_set_new(body, "data", data_new ? data_new : json_null());
+    json_object_set_new_nocheck(body, "success", json_true());
+    json_object_set_new_nocheck(body, "data", data_new ? data_new : json_null());
     return st->api->respond_json_new(req, status, body);
 }
 

@@ -10,11 +10,12 @@
 /* A world row without createdAt (the ISO form needs the host table). */
 static json_t *ag_world_row_json(const json_t *row) {
     json_t *o = json_object();
-    json_object_set(o, "id", json_object_get(row, "id"));
-    json_object_set(o, "agentId", json_object_get(row, "agent_id"));
-    json_object_set(o, "name", json_object_get(row, "name"));
-    json_object_set_new(o, "metadata", ag_col_json(row, "metadata", json_null()));
-    json_object_set_new(o, "messageServerId", ag_str_or_null(ag_col_str(row, "message_server_id")));
+    json_object_set_nocheck(o, "id", json_object_get(row, "id"));
+    json_object_set_nocheck(o, "agentId", json_object_get(row, "agent_id"));
+    json_object_set_nocheck(o, "name", json_object_get(row, "name"));
+    json_object_set_new_nocheck(o, "metadata", ag_col_json(row, "metadata", json_null()));
+    json_object_set_new_nocheck(o, "messageServerId",
+                                ag_str_or_null(ag_col_str(row, "message_server_id")));
     return o;
 }
 
@@ -22,7 +23,7 @@ static json_t *ag_world_json(ag_state *st, const json_t *row) {
     json_t *o = ag_world_row_json(row);
     char iso[32];
     st->api->iso_time(ag_col_i64(row, "created_at"), iso);
-    json_object_set_new(o, "createdAt", json_string(iso));
+    json_object_set_new_nocheck(o, "createdAt", json_string(iso));
     return o;
 }
 
@@ -129,9 +130,9 @@ static int ag_h_world_create(ez_req *req, void *ud) {
     ag_unique_uuid(st, a->id, base, id);
     json_t *w = json_pack("{ss ss}", "id", id, "name", json_string_value(name));
     if (json_is_string(msid))
-        json_object_set(w, "messageServerId", (json_t *)msid);
+        json_object_set_nocheck(w, "messageServerId", (json_t *)msid);
     if (json_is_object(meta))
-        json_object_set(w, "metadata", (json_t *)meta);
+        json_object_set_nocheck(w, "metadata", (json_t *)meta);
     int rc = ag_world_ensure(st, a->id, w);
     json_decref(w);
     json_t *row = rc == EZ_OK ? ag_world_get(st, a->id, id) : NULL;

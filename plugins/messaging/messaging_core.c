@@ -180,27 +180,27 @@ static int h_action_patch(ez_req *req, void *ud) {
     if (!row)
         return msg_fail(st, req, 404, "Message not found");
     if (content)
-        json_object_set_new(row, "content", json_deep_copy(content));
+        json_object_set_new_nocheck(row, "content", json_deep_copy(content));
     if (raw) {
         char *t = json_is_null(raw) ? NULL : json_dumps(raw, JSON_COMPACT | JSON_ENCODE_ANY);
-        json_object_set_new(row, "raw_message", t ? json_string(t) : json_null());
+        json_object_set_new_nocheck(row, "raw_message", t ? json_string(t) : json_null());
         free(t);
     }
     if (src)
-        json_object_set_new(row, "source_type", json_deep_copy(src));
+        json_object_set_new_nocheck(row, "source_type", json_deep_copy(src));
     if (reply)
-        json_object_set_new(row, "in_reply_to", json_deep_copy(reply));
+        json_object_set_new_nocheck(row, "in_reply_to", json_deep_copy(reply));
     if (meta) {
         char *t = json_is_null(meta) ? NULL : json_dumps(meta, JSON_COMPACT);
-        json_object_set_new(row, "metadata", t ? json_string(t) : json_null());
+        json_object_set_new_nocheck(row, "metadata", t ? json_string(t) : json_null());
         free(t);
     }
     if (author)
-        json_object_set_new(row, "author_id", json_deep_copy(author));
+        json_object_set_new_nocheck(row, "author_id", json_deep_copy(author));
     if (server)
-        json_object_set_new(row, "server_id", json_deep_copy(server));
+        json_object_set_new_nocheck(row, "server_id", json_deep_copy(server));
     int64_t now = st->api->now_ms(), created = msg_row_int(row, "created_at");
-    json_object_set_new(row, "updated_at", json_integer(now > created ? now : created));
+    json_object_set_new_nocheck(row, "updated_at", json_integer(now > created ? now : created));
     if (msg_db_message_rewrite(st, row) != EZ_OK) {
         json_decref(row);
         return msg_fail(st, req, 500, "Failed to update action");

@@ -38,10 +38,10 @@ void msg_publish_created(msg_state *st, const json_t *root, const json_t *bus,
                                  : msg_db_participants(st, cid ? cid : "");
     json_t *m = json_object();
     /* shared, not copied: neither is changed once stored (bus messages are immutable) */
-    json_object_set(m, "message", (json_t *)root);
-    json_object_set(m, "bus", (json_t *)bus);
-    json_object_set_new(m, "channel", ch ? ch : json_null());
-    json_object_set_new(m, "participants", parts);
+    json_object_set_nocheck(m, "message", (json_t *)root);
+    json_object_set_nocheck(m, "bus", (json_t *)bus);
+    json_object_set_new_nocheck(m, "channel", ch ? ch : json_null());
+    json_object_set_new_nocheck(m, "participants", parts);
     msg_publish(st, "messaging.message.created", m);
 }
 

@@ -236,9 +236,9 @@ static int h_post(ez_req *req, void *ud) {
     if (transport == T_WEBSOCKET) {
         msg_broadcast(st, MSG_BCAST_USER, &posted, server, NULL, NULL);
         json_t *body = json_object();
-        json_object_set_new(body, "success", json_true());
-        json_object_set(body, "userMessage", posted.bus);
-        json_object_set(body, "data", posted.root);
+        json_object_set_new_nocheck(body, "success", json_true());
+        json_object_set_nocheck(body, "userMessage", posted.bus);
+        json_object_set_nocheck(body, "data", posted.root);
         msg_posted_clear(&posted);
         st->api->respond_json_new(req, 201, body);
         return EZ_DONE;

@@ -144,15 +144,15 @@ static json_t *agent_content(const json_t *root, const char *user_msg_id) {
     const json_t *raw = json_object_get(root, "rawMessage");
     json_t *c = json_is_object(raw) ? json_deep_copy(raw) : json_object();
     if (!json_object_get(c, "text"))
-        json_object_set(c, "text", json_object_get(root, "content"));
+        json_object_set_nocheck(c, "text", json_object_get(root, "content"));
     if (!json_object_get(c, "providers"))
-        json_object_set_new(c, "providers", json_array());
+        json_object_set_new_nocheck(c, "providers", json_array());
     if (!json_object_get(c, "simple"))
-        json_object_set_new(c, "simple", json_true());
+        json_object_set_new_nocheck(c, "simple", json_true());
     if (!json_object_get(c, "responseId") && msg_str(root, "id"))
-        json_object_set_new(c, "responseId", json_string(msg_str(root, "id")));
+        json_object_set_new_nocheck(c, "responseId", json_string(msg_str(root, "id")));
     if (!json_object_get(c, "inReplyTo"))
-        json_object_set_new(c, "inReplyTo", json_string(user_msg_id));
+        json_object_set_new_nocheck(c, "inReplyTo", json_string(user_msg_id));
     return c;
 }
 
@@ -169,7 +169,7 @@ static void waiter_answer(msg_waiter *w, const json_t *root) {
         sse_event(st, w->req, "done", content);
         st->api->stream_end(w->req);
     } else {
-        json_object_set(w->body, "agentResponse", content);
+        json_object_set_nocheck(w->body, "agentResponse", content);
         st->api->respond_json_new(w->req, 201, json_incref(w->body));
     }
     json_decref(content);

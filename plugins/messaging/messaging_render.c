@@ -26,9 +26,9 @@ json_t *msg_render_server(msg_state *st, const json_t *row) {
     share_col(o, "sourceId", row, "source_id");
     json_t *meta = msg_json_col(row, "metadata");
     if (meta)
-        json_object_set_new(o, "metadata", meta);
-    json_object_set_new(o, "createdAt", msg_iso(st, msg_row_int(row, "created_at")));
-    json_object_set_new(o, "updatedAt", msg_iso(st, msg_row_int(row, "updated_at")));
+        json_object_set_new_nocheck(o, "metadata", meta);
+    json_object_set_new_nocheck(o, "createdAt", msg_iso(st, msg_row_int(row, "created_at")));
+    json_object_set_new_nocheck(o, "updatedAt", msg_iso(st, msg_row_int(row, "updated_at")));
     return o;
 }
 
@@ -43,9 +43,9 @@ json_t *msg_render_channel(msg_state *st, const json_t *row) {
     share_col(o, "topic", row, "topic");
     json_t *meta = msg_json_col(row, "metadata");
     if (meta)
-        json_object_set_new(o, "metadata", meta);
-    json_object_set_new(o, "createdAt", msg_iso(st, msg_row_int(row, "created_at")));
-    json_object_set_new(o, "updatedAt", msg_iso(st, msg_row_int(row, "updated_at")));
+        json_object_set_new_nocheck(o, "metadata", meta);
+    json_object_set_new_nocheck(o, "createdAt", msg_iso(st, msg_row_int(row, "created_at")));
+    json_object_set_new_nocheck(o, "updatedAt", msg_iso(st, msg_row_int(row, "updated_at")));
     return o;
 }
 
@@ -81,7 +81,7 @@ static json_t *attachments_view(const json_t *list) {
         json_t *c = json_deep_copy(a);
         const char *url = json_is_object(c) ? msg_str(c, "url") : NULL;
         if (url)
-            json_object_set_new(c, "url", media_url(url));
+            json_object_set_new_nocheck(c, "url", media_url(url));
         json_array_append_new(out, c);
     }
     return out;
@@ -98,15 +98,15 @@ static json_t *metadata_view(const json_t *meta, const json_t *raw) {
     if (!att || json_is_null(att))
         att = json_is_object(meta) ? json_object_get(meta, "attachments") : NULL;
     if (thought)
-        json_object_set_new(o, "thought", json_deep_copy(thought));
+        json_object_set_new_nocheck(o, "thought", json_deep_copy(thought));
     else
         json_object_del(o, "thought");
     if (actions)
-        json_object_set_new(o, "actions", json_deep_copy(actions));
+        json_object_set_new_nocheck(o, "actions", json_deep_copy(actions));
     else
         json_object_del(o, "actions");
     if (att)
-        json_object_set_new(o, "attachments", attachments_view(att));
+        json_object_set_new_nocheck(o, "attachments", attachments_view(att));
     else
         json_object_del(o, "attachments");
     return o;
@@ -121,24 +121,24 @@ json_t *msg_render_message(msg_state *st, const json_t *row, int with_list) {
     share_col(o, "authorId", row, "author_id");
     share_col(o, "content", row, "content");
     if (raw)
-        json_object_set(o, "rawMessage", raw);
+        json_object_set_nocheck(o, "rawMessage", raw);
     share_col(o, "sourceType", row, "source_type");
     share_col(o, "sourceId", row, "source_id");
     if (with_list)
-        json_object_set_new(o, "metadata", metadata_view(meta, raw));
+        json_object_set_new_nocheck(o, "metadata", metadata_view(meta, raw));
     else if (meta)
-        json_object_set(o, "metadata", meta);
+        json_object_set_nocheck(o, "metadata", meta);
     const char *reply = msg_row_str(row, "in_reply_to");
     if (reply)
-        json_object_set_new(o, "inReplyToRootMessageId", json_string(reply));
+        json_object_set_new_nocheck(o, "inReplyToRootMessageId", json_string(reply));
     else if (with_list)
-        json_object_set_new(o, "inReplyToRootMessageId", json_null());
+        json_object_set_new_nocheck(o, "inReplyToRootMessageId", json_null());
     int64_t created = msg_row_int(row, "created_at"), updated = msg_row_int(row, "updated_at");
-    json_object_set_new(o, "createdAt", msg_iso(st, created));
-    json_object_set_new(o, "updatedAt", msg_iso(st, updated));
+    json_object_set_new_nocheck(o, "createdAt", msg_iso(st, created));
+    json_object_set_new_nocheck(o, "updatedAt", msg_iso(st, updated));
     if (with_list) {
-        json_object_set_new(o, "created_at", json_integer(created));
-        json_object_set_new(o, "updated_at", json_integer(updated));
+        json_object_set_new_nocheck(o, "created_at", json_integer(created));
+        json_object_set_new_nocheck(o, "updated_at", json_integer(updated));
     }
     json_decref(raw);
     json_decref(meta);
@@ -158,7 +158,8 @@ json_t *msg_render_bus(const json_t *root, int64_t ts, const char *server_id,
     json_t *o = json_object();
     copy_opt(o, "id", root, "id");
     copy_opt(o, "channel_id", root, "channelId");
-    json_object_set_new(o, "message_server_id", server_id ? json_string(server_id) : json_null());
+    json_object_set_new_nocheck(o, "message_server_id",
+                                server_id ? json_string(server_id) : json_null());
     copy_opt(o, "author_id", root, "authorId");
     set_str_opt(o, "author_display_name", author_name);
     copy_opt(o, "content", root, "content");
@@ -166,7 +167,7 @@ json_t *msg_render_bus(const json_t *root, int64_t ts, const char *server_id,
     copy_opt(o, "source_id", root, "sourceId");
     copy_opt(o, "source_type", root, "sourceType");
     copy_opt(o, "in_reply_to_message_id", root, "inReplyToRootMessageId");
-    json_object_set_new(o, "created_at", json_integer(ts));
+    json_object_set_new_nocheck(o, "created_at", json_integer(ts));
     copy_opt(o, "metadata", root, "metadata");
     return o;
 }
@@ -191,19 +192,19 @@ json_t *msg_render_broadcast(msg_state *st, msg_bcast_kind kind, const json_t *r
     if (kind == MSG_BCAST_SOCKET)
         copy_opt(o, "id", root, "id");
     copy_opt(o, "senderId", root, "authorId");
-    json_object_set_new(o, "senderName", json_string(sender_name));
+    json_object_set_new_nocheck(o, "senderName", json_string(sender_name));
     copy_opt(o, "text", root, "content");
     /* the seed's documented client reads `${data.sender}: ${data.content.text}` */
-    json_object_set_new(o, "sender", json_string(sender_name));
+    json_object_set_new_nocheck(o, "sender", json_string(sender_name));
     json_t *seed_content = json_object();
     copy_opt(seed_content, "text", root, "content");
-    json_object_set_new(o, "content", seed_content);
-    json_object_set_new(o, "channelId", json_string(channel));
-    json_object_set_new(o, "roomId", json_string(channel));
+    json_object_set_new_nocheck(o, "content", seed_content);
+    json_object_set_new_nocheck(o, "channelId", json_string(channel));
+    json_object_set_new_nocheck(o, "roomId", json_string(channel));
     if (kind == MSG_BCAST_AGENT)
         set_str_opt(o, "serverId", server_id);
     set_str_opt(o, "messageServerId", server_id);
-    json_object_set_new(o, "createdAt", json_integer(ts));
+    json_object_set_new_nocheck(o, "createdAt", json_integer(ts));
     copy_opt(o, "source", root, "sourceType");
     if (kind != MSG_BCAST_SOCKET)
         copy_opt(o, "id", root, "id");
@@ -216,16 +217,16 @@ json_t *msg_render_broadcast(msg_state *st, msg_bcast_kind kind, const json_t *r
         if (!att || json_is_null(att))
             att = json_is_object(meta) ? json_object_get(meta, "attachments") : NULL;
         if (att && !json_is_null(att))
-            json_object_set_new(o, "attachments", attachments_view(att));
+            json_object_set_new_nocheck(o, "attachments", attachments_view(att));
     }
     if (kind == MSG_BCAST_ACTION) {
         int64_t updated = ts;
         const char *u = msg_str(root, "updatedAt");
         if (u)
             st->api->parse_time(u, &updated);
-        json_object_set_new(o, "updatedAt", json_integer(updated));
+        json_object_set_new_nocheck(o, "updatedAt", json_integer(updated));
         if (raw)
-            json_object_set_new(o, "rawMessage", json_deep_copy(raw));
+            json_object_set_new_nocheck(o, "rawMessage", json_deep_copy(raw));
     }
     return o;
 }

@@ -18,9 +18,9 @@ static int list_servers(msg_state *st, ez_req *req, int real_key, int deprecated
         return msg_fail(st, req, 500, "Failed to retrieve message servers");
     json_t *data = json_object();
     if (real_key)
-        json_object_set(data, "messageServers", servers);
+        json_object_set_nocheck(data, "messageServers", servers);
     if (deprecated_key)
-        json_object_set(data, "servers", servers);
+        json_object_set_nocheck(data, "servers", servers);
     json_decref(servers);
     return msg_ok(st, req, 200, data);
 }

@@ -64,7 +64,7 @@ static void handle_join(msg_state *st, ez_socket *s, const json_t *payload, int 
     json_t *out = json_pack("{s:s, s:s, s:s}", "message", text, "channelId", cid, "roomId", cid);
     const char *agent = msg_str(payload, "agentId");
     if (agent && strlen(agent) <= MAX_ROOM_LEN)
-        json_object_set_new(out, "agentId", json_string(agent));
+        json_object_set_new_nocheck(out, "agentId", json_string(agent));
     msg_emit(st, sid, NULL, "channel_joined", json_deep_copy(out));
     msg_emit(st, sid, NULL, "room_joined", json_deep_copy(out));
     release(st, ack, out);
@@ -163,12 +163,12 @@ static void handle_send(msg_state *st, ez_socket *s, const json_t *payload, int 
     const char *sender_name = msg_str(payload, "senderName");
     json_t *meta = pmeta ? json_deep_copy(pmeta) : json_object();
     if (sender_name)
-        json_object_set_new(meta, "user_display_name", json_string(sender_name));
-    json_object_set_new(meta, "socket_id", json_string(sid));
-    json_object_set_new(meta, "messageServerId", json_string(server_buf));
+        json_object_set_new_nocheck(meta, "user_display_name", json_string(sender_name));
+    json_object_set_new_nocheck(meta, "socket_id", json_string(sid));
+    json_object_set_new_nocheck(meta, "messageServerId", json_string(server_buf));
     const json_t *att = json_object_get(payload, "attachments");
     if (att && !json_is_null(att))
-        json_object_set(meta, "attachments", (json_t *)att);
+        json_object_set_nocheck(meta, "attachments", (json_t *)att);
     const char *client_id = msg_str_nonempty(payload, "messageId");
     char source_id[80];
     if (client_id && strlen(client_id) < sizeof source_id) {
@@ -214,16 +214,16 @@ static void handle_send(msg_state *st, ez_socket *s, const json_t *payload, int 
     msg_emit(st, cid, sid, "messageBroadcast", b);
     if (mine) {
         if (client_id)
-            json_object_set_new(mine, "clientMessageId", json_string(client_id));
+            json_object_set_new_nocheck(mine, "clientMessageId", json_string(client_id));
         msg_emit(st, sid, NULL, "messageBroadcast", mine);
     }
     json_t *a = json_object();
     if (client_id)
-        json_object_set_new(a, "clientMessageId", json_string(client_id));
-    json_object_set(a, "messageId", json_object_get(p.root, "id"));
-    json_object_set_new(a, "status", json_string("received_by_server_and_processing"));
-    json_object_set_new(a, "channelId", json_string(cid));
-    json_object_set_new(a, "roomId", json_string(cid));
+        json_object_set_new_nocheck(a, "clientMessageId", json_string(client_id));
+    json_object_set_nocheck(a, "messageId", json_object_get(p.root, "id"));
+    json_object_set_new_nocheck(a, "status", json_string("received_by_server_and_processing"));
+    json_object_set_new_nocheck(a, "channelId", json_string(cid));
+    json_object_set_new_nocheck(a, "roomId", json_string(cid));
     msg_emit(st, sid, NULL, "messageAck", json_incref(a)); /* read by both, changed by neither */
     msg_posted_clear(&p);
     release(st, ack, a);

@@ -53,8 +53,8 @@ int msg_ok(msg_state *st, ez_req *req, int status, json_t *data_new) {
     if (!data_new)
         return msg_fail(st, req, 500, "Internal server error");
     json_t *body = json_object();
-    json_object_set_new(body, "success", json_true());
-    json_object_set_new(body, "data", data_new);
+    json_object_set_new_nocheck(body, "success", json_true());
+    json_object_set_new_nocheck(body, "data", data_new);
     st->api->respond_json_new(req, status, body);
     return EZ_DONE;
 }

@@ -184,14 +184,14 @@ json_t *rt_prompt_build(rt_state *st, const json_t *agent, const json_t *history
         json_t *o = json_pack("{s:s, s:s}", "role", mine ? "assistant" : "user", "content", t);
         const char *who = rt_str(json_object_get(m, "metadata"), "entityName");
         if (group && !mine && who)
-            json_object_set_new(o, "name", speaker_name(who));
+            json_object_set_new_nocheck(o, "name", speaker_name(who));
         json_array_append_new(msgs, o);
     }
     json_t *cur = json_pack("{s:s, s:s}", "role", "user", "content", text ? text : "");
     if (group && sender_name) {
         json_t *nm = speaker_name(sender_name);
         if (nm)
-            json_object_set_new(cur, "name", nm);
+            json_object_set_new_nocheck(cur, "name", nm);
     }
     json_array_append_new(msgs, cur);
     if (system_out)

@@ -109,7 +109,7 @@ void rt_gen_done(rt_gen *g, const char *error, const json_t *result) {
                 json_pack("{s:s, s:s, s:s, s:s}", "messageId", g->reply_id, "channelId",
                           g->conv->channel_id, "agentId", g->conv->agent_id, "error", why);
             if (g->len)
-                json_object_set_new(err, "partialText", json_stringn(g->text, g->len));
+                json_object_set_new_nocheck(err, "partialText", json_stringn(g->text, g->len));
             rt_emit(st, g->conv->channel_id, "messageStreamError", err);
         }
     }
@@ -188,7 +188,7 @@ static json_t *model_request(rt_gen *g) {
                   "stream", 1, "agentName", agent_name(g->agent));
     char *bio = rt_bio_line(g->agent);
     if (bio)
-        json_object_set_new(req, "bio", json_string(bio));
+        json_object_set_new_nocheck(req, "bio", json_string(bio));
     free(bio);
     return req;
 }

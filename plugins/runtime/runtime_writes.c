@@ -34,7 +34,7 @@ static int post_reply(rt_state *st, const json_t *agent, const char *agent_id, c
         json_pack("{s:s, s:s, s:s, s:b}", "agent_id", agent_id, "agentName", agent_name(agent),
                   "channelType", rt_channel_type(ev), "isDm", rt_is_dm(ev));
     if (is_error)
-        json_object_set_new(meta, "error", json_true());
+        json_object_set_new_nocheck(meta, "error", json_true());
     json_t *post = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:[s]}, s:s, s:s*, s:o}",
                              "id", reply_id, "channelId", rt_str(m, "channelId"), "messageServerId",
                              rt_server_id(ev), "authorId", agent_id, "authorName",
@@ -118,11 +118,11 @@ static int store_user_memory(rt_gen *g) {
         char base[80], rid[RT_ID];
         snprintf(base, sizeof base, "%s-%s", reply_to, c->agent_id);
         rt_unique_uuid(st, c->agent_id, base, rid);
-        json_object_set_new(content, "inReplyTo", json_string(rid));
+        json_object_set_new_nocheck(content, "inReplyTo", json_string(rid));
     }
     const json_t *att = json_object_get(json_object_get(m, "metadata"), "attachments");
     if (json_is_array(att) && json_array_size(att))
-        json_object_set(content, "attachments", (json_t *)att);
+        json_object_set_nocheck(content, "attachments", (json_t *)att);
     json_t *mem = json_pack("{s:s, s:s, s:s, s:s, s:o, s:{s:s, s:s, s:s, s:s}, s:I}", "id",
                             g->user_mem_id, "type", "messages", "roomId", c->room_id, "entityId",
                             g->entity_id, "content", content, "metadata", "type", "message",
@@ -243,7 +243,7 @@ static void log_model_use(rt_gen *g, const char *response, const char *error) {
     if (!data)
         return;
     if (error)
-        json_object_set_new(data, "error", json_string(error));
+        json_object_set_new_nocheck(data, "error", json_string(error));
     if (g->run_id[0]) {
         st->agents->run_event(st->agents->self, g->conv->agent_id, g->run_id, "MODEL_USED", data);
     } else {
