@@ -15,7 +15,7 @@
 #      OUT=/tmp/elizad-bench/<UTC time>  BUILD=1 (0: reuse build-release)
 #      REPLIES=1 (4. replies_bench.mjs: agents answering over Socket.IO, elizad only - the official
 #      server has no model to answer with; its post_agent figure is the baseline)
-#      REPLY_CLIENTS=20 REPLY_SECONDS=10
+#      REPLY_CLIENTS="20 40" (one run per count) REPLY_SECONDS=10
 # Bounded: every wrk run lasts DUR, every wait has a deadline; servers listen on 127.0.0.1 only
 # and are stopped by their PID (elizad) or the peer's stop.sh.
 set -euo pipefail
@@ -147,12 +147,17 @@ fi
 
 # ---------------------------------------------------------------- replies
 # Last, because it fills elizad's store with thousands of runs, memories and logs.
+# One run per client count: the target is replies/s with p99 under 50 ms, so the summary
+# reports every count and takes the best one that kept p99 under 50 ms for the ratio.
 if [ "${REPLIES:-1}" = 1 ]; then
-  log "replies_bench.mjs against elizad (${REPLY_CLIENTS:-20} DM clients, ${REPLY_SECONDS:-10} s)"
-  URL=$EZ_URL PID=$EZ_PID CLIENTS=${REPLY_CLIENTS:-20} SECONDS=${REPLY_SECONDS:-10} \
-    node "$REPO/plugins/runtime/bench/replies_bench.mjs" > "$OUT/replies.log" 2>&1 || {
-    tail -20 "$OUT/replies.log"; echo "bench: replies_bench failed"; exit 1; }
-  tail -1 "$OUT/replies.log" > "$OUT/replies.json"
+  : > "$OUT/replies.json"
+  for n in ${REPLY_CLIENTS:-20 40}; do
+    log "replies_bench.mjs against elizad ($n DM clients, ${REPLY_SECONDS:-10} s)"
+    URL=$EZ_URL PID=$EZ_PID CLIENTS=$n SECONDS=${REPLY_SECONDS:-10} \
+      node "$REPO/plugins/runtime/bench/replies_bench.mjs" > "$OUT/replies-$n.log" 2>&1 || {
+      tail -20 "$OUT/replies-$n.log"; echo "bench: replies_bench failed"; exit 1; }
+    tail -1 "$OUT/replies-$n.log" >> "$OUT/replies.json"
+  done
 fi
 
 # ---------------------------------------------------------------- summary
@@ -192,10 +197,20 @@ fi
     echo '```'
     cat "$OUT/replies.json"
     echo '```'
-    if [ -f "$OUT/peer/table.md" ]; then
-      r=$(grep -o '"replies_per_s":[0-9.]*' "$OUT/replies.json" | cut -d: -f2)
+    # the best replies/s among the runs whose p99 stayed under 50 ms: "clients replies p99"
+    best=$(python3 -c '
+import json, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+ok = [r for r in runs if r.get("latency_ms_p99") is not None and r["latency_ms_p99"] < 50]
+if ok:
+    b = max(ok, key=lambda r: r["replies_per_s"])
+    print(b["clients"], b["replies_per_s"], b["latency_ms_p99"])
+' "$OUT/replies.json")
+    if [ -z "$best" ]; then
+      echo; echo "no replies run kept p99 under 50 ms"
+    elif [ -f "$OUT/peer/table.md" ]; then
       p=$(awk -F'|' '{ gsub(/^ +| +$/, "", $2) } $2 == "post_agent" {print $4+0}' "$OUT/peer/table.md")
-      awk -v r="$r" -v p="$p" 'BEGIN{ if (p > 0) printf "\nreplies/s elizad %s vs official post_agent %s msg/s (no reply): %.1fx\n", r, p, r/p }'
+      echo "$best" | awk -v p="$p" '{ if (p > 0) printf "\nreplies/s elizad %s (%s clients, p99 %s ms) vs official post_agent %s msg/s (no reply): %.1fx\n", $2, $1, $3, p, $2/p }'
     fi
   fi
 } > "$OUT/summary.md"
