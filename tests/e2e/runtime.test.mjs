@@ -283,7 +283,7 @@ test('a long non-ASCII system prompt is cut at a character boundary in the model
   // cut fall inside a two-byte character, which must not cost the run its MODEL_USED event
   for (const lead of ['', 'a']) {
     const agentId = await startAgent(api, { name: `Accent${lead}`, bio: ['Writes é.'], system: lead + 'é'.repeat(1500) });
-    const { userId, channelId, s } = await dmWith(agentId);
+    const { channelId, s } = await dmWith(agentId);
     send(s, channelId, 'hello there');
     const reply = await waitFor(s, 'messageBroadcast', isReplyFrom(agentId), 1000);
     await waitFor(s, 'controlMessage', (d) => d.action === 'enable_input', 1000);
@@ -297,7 +297,6 @@ test('a long non-ASCII system prompt is cut at a character boundary in the model
     assert.ok(used.data.systemPrompt.startsWith(lead + 'éé'));
     assert.ok(!used.data.systemPrompt.includes('\uFFFD'));
     assert.equal(used.data.response, reply.text);
-    void userId;
     s.close();
   }
 });
